@@ -1,0 +1,124 @@
+"""Building the KB from the corpus: parse every document, then replace the store's content in one go."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.config import Settings
+from kb.errors import IngestError
+from kb.matcher import LabelMatcher
+from kb.model import Entry, ParsedDocument, Use
+from kb.parser import parse_file
+from kb.store import Store, make_engine
+
+SOURCE_SUFFIXES = (".txt",)
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    id: str
+    title: str
+    passages: int
+    entries: int
+    citations: int
+    mentions: int
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    if not corpus_dir.is_dir():
+        raise IngestError(str(corpus_dir), "the corpus directory does not exist")
+    files = sorted(p for p in corpus_dir.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file())
+    if not files:
+        raise IngestError(str(corpus_dir), "no .txt documents in the corpus directory")
+    return files
+
+
+def fingerprint(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def uses_in(parsed: ParsedDocument) -> list[Use]:
+    """Every passage that cites or mentions each entry of the document, with the spans of its labels."""
+    matcher = LabelMatcher((name, e.id) for e in parsed.entries for name in e.names)
+    by_number = {e.number: e.id for e in parsed.entries}
+    order = {e.id: i for i, e in enumerate(parsed.entries)}
+    found: list[Use] = []
+    for passage in parsed.passages:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for match in matcher.find(passage.text):
+            for entry in match.targets:
+                spans.setdefault(entry, []).append((match.start, match.end))
+        cited = {by_number[c.number] for c in passage.citations if c.number in by_number}
+        for entry in sorted(cited | set(spans), key=order.__getitem__):
+            found.append(Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ()))))
+    return found
+
+
+def related_in(entries: list[Entry]) -> dict[str, list[str]]:
+    """The other entries each definition uses, in the order it uses them."""
+    matcher = LabelMatcher((name, e.id) for e in entries for name in e.names)
+    links: dict[str, list[str]] = {}
+    for entry in entries:
+        others: list[str] = []
+        for match in matcher.find(entry.definition):
+            others += [t for t in match.targets if t != entry.id and t not in others]
+        if others:
+            links[entry.id] = others
+    return links
+
+
+def build(settings: Settings) -> list[DocumentReport]:
+    """Parse the whole corpus first; only then replace the store's content, in one transaction,
+    so a document that cannot be ingested leaves the previous KB untouched."""
+    files = corpus_files(settings.corpus_dir)
+    parsed = [parse_file(path) for path in files]
+    _check_unique_ids(parsed)
+    all_uses: list[Use] = []
+    links: dict[str, list[str]] = {}
+    reports = []
+    for doc in parsed:
+        doc_uses = uses_in(doc)
+        all_uses += doc_uses
+        links.update(related_in(doc.entries))
+        reports.append(DocumentReport(
+            doc.document.id, doc.document.title, len(doc.passages), len(doc.entries),
+            sum(len(p.citations) for p in doc.passages), sum(1 for u in doc_uses if not u.cited)))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(make_engine(settings.database_url))
+    store.create()
+    revision = int(store.info().get("revision", "0")) + 1
+    store.replace_content(
+        [d.document for d in parsed], [p for d in parsed for p in d.passages],
+        [e for d in parsed for e in d.entries], all_uses, links,
+        {"revision": str(revision), "corpus": fingerprint(files)},
+    )
+    store.engine.dispose()
+    return reports
+
+
+def _check_unique_ids(parsed: list[ParsedDocument]) -> None:
+    seen: dict[str, str] = {}
+    for doc in parsed:
+        if doc.document.id in seen:
+            raise IngestError(doc.document.source, f"document id {doc.document.id!r} is taken by "
+                              f"{seen[doc.document.id]}")
+        seen[doc.document.id] = doc.document.source
+
+
+def is_current(settings: Settings) -> bool:
+    """Whether the store holds a build of exactly the corpus as it is now."""
+    try:
+        files = corpus_files(settings.corpus_dir)
+        engine = make_engine(settings.database_url)
+        try:
+            info = Store(engine).info()
+        finally:
+            engine.dispose()
+    except Exception:  # a missing or unreadable store is simply not current
+        return False
+    return info.get("corpus") == fingerprint(files)

@@ -1,0 +1,86 @@
+"""The `kb` command line: a thin front end over kb's Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from kb.build import build, is_current
+from kb.config import Settings
+from kb.errors import KBError, TermNotFound
+from kb.knowledge import KnowledgeBase
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    if args.if_changed and is_current(settings):
+        print(f"KB is current with {settings.corpus_dir}/ (nothing to do)")
+        return 0
+    reports = build(settings)
+    print(f"{'document':<24} {'passages':>8} {'entries':>8} {'citations':>9} {'mentions':>8}")
+    for r in reports:
+        print(f"{r.id:<24} {r.passages:>8} {r.entries:>8} {r.citations:>9} {r.mentions:>8}")
+    print(f"built {len(reports)} documents into {settings.database_url}")
+    return 0
+
+
+def cmd_entries(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    _print_json([kb.entry_view(e, with_passages=False) for e in kb.entries(args.document)])
+    return 0
+
+
+def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    _print_json([kb.passage_view(p) for p in kb.passages(args.document)])
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    try:
+        _print_json(kb.lookup(args.term))
+    except TermNotFound as missing:
+        _print_json({"query": args.term, "match": None, "entries": [], "suggestions": missing.suggestions})
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="kb", description="Terminology knowledge base for government work reports.")
+    sub = top.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="(re)build the KB from the corpus directory")
+    p.add_argument("--if-changed", action="store_true", help="do nothing if the KB already holds this corpus")
+    p.set_defaults(run=cmd_build)
+    p = sub.add_parser("entries", help="print the glossary entries as JSON")
+    p.add_argument("--document", help="only this document's entries")
+    p.set_defaults(run=cmd_entries)
+    p = sub.add_parser("passages", help="print the passages as JSON, in document order")
+    p.add_argument("--document", help="only this document's passages")
+    p.set_defaults(run=cmd_passages)
+    p = sub.add_parser("lookup", help="print every entry a term names, with the passages that use it")
+    p.add_argument("term")
+    p.set_defaults(run=cmd_lookup)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args, Settings.from_env())
+    except KBError as error:
+        print(f"kb: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `kb entries | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Settings from the environment, read when a front end starts, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path
+    data_dir: Path
+    database_url: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: str | Path) -> Settings:
+        env = dict(os.environ if env is None else env)
+        corpus_dir = Path(overrides.get("corpus_dir") or env.get("KB_CORPUS_DIR") or "corpus")
+        data_dir = Path(overrides.get("data_dir") or env.get("KB_DATA_DIR") or "var")
+        url = str(overrides.get("database_url") or env.get("KB_DATABASE_URL") or "")
+        if not url:
+            url = f"sqlite:///{(data_dir / 'kb.sqlite').resolve()}"
+        return cls(corpus_dir, data_dir, url)

@@ -1,0 +1,37 @@
+"""Domain errors: kb raises these; each front end (CLI, HTTP) decides how to show them."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base of every error kb raises on purpose."""
+
+
+class IngestError(KBError):
+    """A source file cannot be ingested; names the file and, where known, the line."""
+
+    def __init__(self, path: str, message: str, line: int | None = None):
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class TermNotFound(KBError):
+    def __init__(self, term: str, suggestions: list[str] | None = None):
+        self.term = term
+        self.suggestions = suggestions or []
+        super().__init__(f"no entry is named {term!r}")
+
+
+class NotFound(KBError):
+    def __init__(self, kind: str, ident: str):
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"no {kind} with id {ident!r}")
+
+
+class KBNotBuilt(KBError):
+    def __init__(self, where: str):
+        super().__init__(f"no knowledge base at {where}: run `kb build` first")

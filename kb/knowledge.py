@@ -1,0 +1,174 @@
+"""The KnowledgeBase: kb's documented Python API that every front end (CLI, HTTP) calls."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from kb.config import Settings
+from kb.errors import KBNotBuilt, NotFound, TermNotFound
+from kb.model import Document, Entry, Passage, Use
+from kb.normalize import label_key, strip_quotes
+from kb.store import Snapshot, Store, make_engine
+
+# How well a label kind names an entry: a headword beats a core, a core beats a full name, and so on.
+KIND_RANK = {"headword": 0, "core": 1, "full_name": 2, "alias": 3, "component": 4}
+
+
+@dataclass(frozen=True)
+class _Hit:
+    entry: Entry
+    label: str
+    kind: str
+
+
+class KnowledgeBase:
+    """Reads the store once and answers lookups, listings and suggestions from memory."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        try:
+            self.info = store.info()
+        except Exception as error:  # no tables yet
+            raise KBNotBuilt(str(store.engine.url)) from error
+        if "revision" not in self.info:
+            raise KBNotBuilt(str(store.engine.url))
+        self._index(store.load())
+
+    @classmethod
+    def open(cls, settings: Settings) -> KnowledgeBase:
+        return cls(Store(make_engine(settings.database_url)))
+
+    def close(self) -> None:
+        self.store.engine.dispose()
+
+    def _index(self, snap: Snapshot) -> None:
+        self._documents = {d.id: d for d in snap.documents}
+        self._passages = {p.id: p for p in snap.passages}
+        self._entries = {e.id: e for e in snap.entries}
+        self._related = snap.related
+        self._uses: dict[str, list[Use]] = {}
+        for use in snap.uses:
+            self._uses.setdefault(use.entry, []).append(use)
+        self._by_key: dict[str, list[tuple[Entry, str, str]]] = {}
+        for entry in snap.entries:
+            for label in entry.labels:
+                self._by_key.setdefault(label_key(label.text), []).append((entry, label.text, label.kind))
+
+    # -- listings -------------------------------------------------------------------------------
+    @property
+    def revision(self) -> int:
+        return int(self.info["revision"])
+
+    def documents(self) -> list[Document]:
+        return list(self._documents.values())
+
+    def document(self, doc_id: str) -> Document:
+        if doc_id not in self._documents:
+            raise NotFound("document", doc_id)
+        return self._documents[doc_id]
+
+    def entries(self, document: str | None = None) -> list[Entry]:
+        if document is not None:
+            self.document(document)
+        return [e for e in self._entries.values() if document is None or e.document == document]
+
+    def entry(self, entry_id: str) -> Entry:
+        if entry_id not in self._entries:
+            raise NotFound("entry", entry_id)
+        return self._entries[entry_id]
+
+    def passages(self, document: str | None = None) -> list[Passage]:
+        if document is not None:
+            self.document(document)
+        return [p for p in self._passages.values() if document is None or p.document == document]
+
+    def passage(self, passage_id: str) -> Passage:
+        if passage_id not in self._passages:
+            raise NotFound("passage", passage_id)
+        return self._passages[passage_id]
+
+    def related(self, entry: Entry) -> list[Entry]:
+        return [self._entries[i] for i in self._related.get(entry.id, []) if i in self._entries]
+
+    def passages_using(self, entry: Entry) -> list[tuple[Passage, Use]]:
+        """Passages that cite the entry first, then those that mention it, each group in document order."""
+        found = [(self._passages[u.passage], u) for u in self._uses.get(entry.id, []) if u.passage in self._passages]
+        return sorted(found, key=lambda pu: (not pu[1].cited, pu[0].document, pu[0].order))
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def resolve(self, term: str) -> tuple[list[Entry], str, str]:
+        """Entries that ``term`` names, best first, with the label that matched and how."""
+        hits = [_Hit(e, text, kind) for e, text, kind in self._by_key.get(label_key(term), [])]
+        if not hits:
+            raise TermNotFound(term, self.suggest(term))
+        query = term.strip()
+
+        def rank(hit: _Hit) -> tuple:
+            exact = query in (hit.label, strip_quotes(hit.label))
+            doc = self._documents.get(hit.entry.document or "")
+            return (KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else _negated(doc.date), hit.entry.id)
+
+        best: dict[str, _Hit] = {}
+        for hit in sorted(hits, key=rank):
+            best.setdefault(hit.entry.id, hit)
+        ordered = list(best.values())
+        top = ordered[0]
+        by = top.kind if query in (top.label, strip_quotes(top.label)) else "normalized"
+        return [h.entry for h in ordered], top.label, by
+
+    def lookup(self, term: str) -> dict[str, Any]:
+        """The JSON answer for a term: every entry it names with the passages that use it."""
+        found, label, by = self.resolve(term)
+        return {"query": term, "match": {"label": label, "by": by},
+                "entries": [self.entry_view(e) for e in found]}
+
+    def suggest(self, term: str, limit: int = 10) -> list[str]:
+        """Labels that start with the term, contain it, or are a few edits away: for "did you mean"."""
+        key = label_key(term)
+        if not key:
+            return []
+        names = {}
+        for k, rows in self._by_key.items():
+            for _, text, kind in rows:
+                if kind != "component":
+                    names.setdefault(k, text)
+        starts = [names[k] for k in names if k.startswith(key)]
+        contains = [names[k] for k in names if key in k and not k.startswith(key)]
+        close = [names[k] for k in difflib.get_close_matches(key, list(names), n=limit, cutoff=0.6)]
+        result: list[str] = []
+        for text in starts + contains + close:
+            if text not in result:
+                result.append(text)
+        return result[:limit]
+
+    # -- views ----------------------------------------------------------------------------------
+    def entry_view(self, entry: Entry, with_passages: bool = True) -> dict[str, Any]:
+        doc = self._documents.get(entry.document or "")
+        view: dict[str, Any] = {
+            "id": entry.id, "number": entry.number, "headword": entry.headword,
+            "definition": entry.definition, "full_name": entry.full_name,
+            "labels": [lb.text for lb in entry.labels if lb.kind != "component"],
+            "components": [{"label": c.label, "meaning": c.meaning} for c in entry.components],
+            "related": [{"id": r.id, "headword": r.headword} for r in self.related(entry)],
+            "document": None if doc is None else {"id": doc.id, "title": doc.title, "date": doc.date},
+        }
+        if with_passages:
+            view["passages"] = [
+                {"id": p.id, "text": p.text, "section": list(p.section), "cited": u.cited,
+                 "uses": [list(span) for span in u.spans]}
+                for p, u in self.passages_using(entry)]
+        return view
+
+    @staticmethod
+    def passage_view(passage: Passage) -> dict[str, Any]:
+        return {"id": passage.id, "document": passage.document, "order": passage.order,
+                "section": list(passage.section), "text": passage.text}
+
+
+def _negated(date: str | None) -> str:
+    """A sort key that puts newer dates first and undated last."""
+    if not date:
+        return "~"
+    return "".join(chr(ord("9") - ord(c) + ord("0")) if c.isdigit() else c for c in date)

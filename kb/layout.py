@@ -1,0 +1,234 @@
+"""From raw report text to clean lines and paragraphs: header, body, glossary; clutter and debris removed."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+from kb.text import (
+    CONTINUATION_START, MARKER_LINE, balanced, compact, ends_sentence, fix_spacing, is_heading, width,
+)
+
+# Web-page clutter that stands on a line of its own anywhere: toolbars, share and print buttons, hash ids.
+_CLUTTER = re.compile(
+    r"^(下载|打印|全屏|收藏|分享[:：]?|打印本页|关闭窗口|返回顶部|【?纠错】?|[0-9a-f]{32}:?|来源[:：].*|"
+    r"时间[:：].*|发布时间[:：].*|浏览次数[:：].*|作者[:：].*|编辑[:：].*)$"
+)
+_TOOLBAR_OPEN = re.compile(r"^【(字体|字号)[:：]")
+# What ends the text: colophons, the web page's footer, and everything after them.
+_END = re.compile(
+    r"(^(责任编辑|扫一扫|相关链接|相关附件|相关阅读|相关新闻|相关报道|相关稿件|相关文章|原文链接|上一篇|下一篇|网站地图|主办单位)"
+    r"|\d{4}年\d{1,2}月\d{1,2}日印发?$)"
+)
+_SALUTATION = re.compile(r"^各位(代表|委员)")
+GLOSSARY_HEADING = re.compile(
+    r"^(附件\d*[:：、.]?)?(《[^》]{1,30}》)?(有关内容|有关|相关)?(名词解释|名词注释|名词解读|注释|术语解释)[:：]?$"
+)
+APPENDIX_HEADING = re.compile(r"^附件\d*[:：、.]?.{0,30}$")
+
+
+@dataclass
+class Line:
+    number: int
+    text: str
+
+
+@dataclass
+class Layout:
+    """The parts of a report: header lines, body paragraphs, and each appendix (glossary or not)."""
+
+    header: list[Line] = field(default_factory=list)
+    body: list[Line] = field(default_factory=list)
+    appendices: list[tuple[Line, list[Line]]] = field(default_factory=list)
+    glossary: tuple[Line, list[Line]] | None = None
+
+
+def _raw_lines(text: str) -> list[Line]:
+    return [Line(number, raw) for number, raw in enumerate(text.splitlines(), start=1)]
+
+
+def _drop_clutter(lines: list[Line]) -> list[Line]:
+    kept: list[Line] = []
+    in_toolbar = 0
+    for line in lines:
+        key = compact(line.text)
+        if in_toolbar:
+            in_toolbar = 0 if key.endswith("】") or in_toolbar > 8 else in_toolbar + 1
+            continue
+        if _TOOLBAR_OPEN.match(key):
+            in_toolbar = 0 if key.endswith("】") else 1
+            continue
+        if _CLUTTER.match(key):
+            continue
+        kept.append(line)
+    return kept
+
+
+def _is_debris(line: Line, seen: str) -> bool:
+    """A tab-indented line that repeats text already seen (PDF extraction debris after the end)."""
+    if not line.text.lstrip(" ").startswith("\t"):
+        return False
+    probe = compact(line.text)[:12]
+    return len(probe) >= 4 and probe in seen
+
+
+def split_layout(text: str) -> Layout:
+    lines = _drop_clutter(_raw_lines(text))
+    layout = Layout()
+    start = next((i for i, line in enumerate(lines) if _SALUTATION.match(compact(line.text))), None)
+    if start is None:
+        start = next((i for i, line in enumerate(lines) if compact(line.text)), 0) + 1
+    layout.header = [line for line in lines[:start] if compact(line.text)]
+    seen: list[str] = []
+    section: list[Line] = layout.body
+    for line in lines[start:]:
+        key = compact(line.text)
+        if not key:
+            section.append(line)
+            continue
+        if _END.search(key) or _is_debris(line, "".join(seen)):
+            break
+        seen.append(key)
+        if GLOSSARY_HEADING.match(key) and layout.glossary is None:
+            section = []
+            layout.glossary = (line, section)
+            continue
+        if APPENDIX_HEADING.match(key) and len(key) <= 30:
+            section = []
+            layout.appendices.append((line, section))
+            continue
+        section.append(line)
+    return _fold_bare_appendix(layout)
+
+
+def _fold_bare_appendix(layout: Layout) -> Layout:
+    """'附件' alone on a line just before the glossary heading belongs to the glossary: drop it."""
+    layout.appendices = [(head, lines) for head, lines in layout.appendices if any(compact(x.text) for x in lines)]
+    return layout
+
+
+@dataclass
+class Paragraph:
+    line: int
+    text: str
+
+
+def _nonblank(lines: list[Line]) -> list[Line]:
+    return [Line(line.number, line.text.strip()) for line in lines if line.text.strip()]
+
+
+def is_wrapped(lines: list[Line]) -> bool:
+    """PDF text wraps every visual line (about 27 characters); a web page puts a paragraph on one line."""
+    widths = [width(line.text.strip()) for line in lines if width(line.text.strip()) >= 10]
+    return bool(widths) and statistics.median(widths) < 45
+
+
+def paragraphs(lines: list[Line], wrapped: bool | None = None) -> list[Paragraph]:
+    lines = _nonblank(lines)
+    if wrapped is None:
+        wrapped = is_wrapped(lines)
+    pieces = _wrapped_paragraphs(lines) if wrapped else _web_paragraphs(lines)
+    return [Paragraph(p.line, fix_spacing(p.text)) for p in pieces if fix_spacing(p.text)]
+
+
+@dataclass
+class _Visual:
+    """One visual line of the PDF, put back together where a footnote marker split it."""
+
+    line: int
+    text: str
+    width: float
+    open_after_marker: bool = False
+    # Width of an unbreakable run (92.6%。) that the next line starts with: it may be why this one is short.
+    slack: float = 0.0
+
+
+def _visual_lines(lines: list[Line]) -> list[_Visual]:
+    full = _full_width(lines)
+    visual: list[_Visual] = []
+    for line in lines:
+        text = line.text
+        if MARKER_LINE.match(text) and visual:
+            # PDF extraction puts a footnote marker on its own line: "［1］"
+            visual[-1].text += text.strip()
+            visual[-1].open_after_marker = True
+            continue
+        last = visual[-1] if visual else None
+        if last and last.open_after_marker and (
+            text[0] in CONTINUATION_START or last.width + width(text) <= full + 1.5
+        ):
+            last.text += text
+            last.width += width(text)
+            last.open_after_marker = False
+            continue
+        if last:
+            last.open_after_marker = False
+        visual.append(_Visual(line.number, text, width(text)))
+    for before, after in zip(visual, visual[1:]):
+        run = _UNBREAKABLE.match(after.text)
+        before.slack = width(run.group(0)) if run else 0.0
+    return visual
+
+
+_UNBREAKABLE = re.compile(r"^[0-9A-Za-z.%+\-]+[，。、；：％%）]?")
+
+
+def _full_width(lines: list[Line]) -> float:
+    widths = [width(line.text) for line in lines if width(line.text) >= 10]
+    return statistics.median(widths) if widths else 27.0
+
+
+def _wrapped_paragraphs(lines: list[Line]) -> list[Paragraph]:
+    full = _full_width(lines)
+    result: list[Paragraph] = []
+    current: Paragraph | None = None
+    previous: _Visual | None = None
+    for vis in _visual_lines(lines):
+        if current is not None and previous is not None and _breaks(previous, vis, current.text, full):
+            result.append(current)
+            current = None
+        if current is None:
+            current = Paragraph(vis.line, vis.text)
+        else:
+            current.text += _joiner(current.text, vis.text) + vis.text
+        previous = vis
+    if current is not None:
+        result.append(current)
+    return result
+
+
+def _breaks(a: _Visual, b: _Visual, so_far: str, full: float) -> bool:
+    """Whether a paragraph ends between visual lines a and b (line widths tell the indent of a new one)."""
+    if b.text[0] in CONTINUATION_START or not balanced(so_far):
+        return False
+    if ends_sentence(a.text):
+        return a.width + a.slack < full - 2.25 or b.width + b.slack < full - 1.25
+    return a.width + a.slack < full - 3 and is_heading(fix_spacing(so_far))
+
+
+def _joiner(left: str, right: str) -> str:
+    """Chinese lines join with nothing; two Latin words split by a wrap get their space back."""
+    if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() and right[0].isalpha():
+        return " "
+    return ""
+
+
+def _web_paragraphs(lines: list[Line]) -> list[Paragraph]:
+    """One paragraph a line, except where a hyperlink or marker split a sentence: "“双向" / "揭榜" / "挂帅”…"."""
+    result: list[Paragraph] = []
+    for line in lines:
+        text = line.text
+        if result and _continues(result[-1].text, text):
+            result[-1].text += _joiner(result[-1].text, text) + text
+        else:
+            result.append(Paragraph(line.number, text))
+    return result
+
+
+def _continues(so_far: str, text: str) -> bool:
+    if MARKER_LINE.match(text) or text[0] in CONTINUATION_START or not balanced(so_far):
+        return True
+    if MARKER_LINE.match(so_far.split("\n")[-1]):
+        return True
+    return not ends_sentence(so_far) and not is_heading(fix_spacing(so_far))

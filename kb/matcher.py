@@ -1,0 +1,69 @@
+"""Finding labels in text: leftmost-longest, non-overlapping, acronyms only on their own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from kb.normalize import fold_with_offsets, label_key
+
+# A label made of these does not match inside a longer run of them: 1310 is not in 13100, 3+2 not in 13+2.
+_RUN = re.compile(r"[0-9a-z+]")
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    key: str
+    targets: tuple[str, ...]
+
+
+class LabelMatcher:
+    """An Aho-Corasick automaton over label keys; every key maps to the ids of the entries it names.
+
+    It scans with ``iter`` (every match) and chooses itself, because ``iter_long`` can miss a label
+    that is a prefix of a longer label when the longer one is not complete (pyahocorasick issue 133).
+    """
+
+    def __init__(self, labels: Iterable[tuple[str, str]]):
+        targets: dict[str, list[str]] = {}
+        for text, target in labels:
+            key = label_key(text)
+            if key and target not in targets.setdefault(key, []):
+                targets[key].append(target)
+        self._automaton = ahocorasick.Automaton()
+        for key, ids in targets.items():
+            self._automaton.add_word(key, (key, tuple(ids)))
+        self._empty = not targets
+        if targets:
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[Match]:
+        """Matches in ``text`` with code-point offsets into ``text`` itself."""
+        if self._empty or not text:
+            return []
+        folded, offsets = fold_with_offsets(text)
+        candidates = []
+        for end, (key, ids) in self._automaton.iter(folded):
+            start = end - len(key) + 1
+            if _stands_alone(text, offsets[start], offsets[end] + 1, key):
+                candidates.append((start, end + 1, key, ids))
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        chosen: list[Match] = []
+        reached = 0
+        for start, end, key, ids in candidates:
+            if start >= reached:
+                chosen.append(Match(offsets[start], offsets[end - 1] + 1, key, ids))
+                reached = end
+        return chosen
+
+
+def _stands_alone(text: str, start: int, end: int, key: str) -> bool:
+    """Check the neighbours in the text as sent: a quote or space between two runs separates them."""
+    if _RUN.match(key[0]) and start > 0 and _RUN.match(label_key(text[start - 1])):
+        return False
+    return not (_RUN.match(key[-1]) and end < len(text) and _RUN.match(label_key(text[end])))

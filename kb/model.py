@@ -1,0 +1,83 @@
+"""The domain's value objects: documents, passages, entries and how they refer to each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    date: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A footnote marker ［n］ in a passage: ``offset`` is where it stood in the clean text."""
+
+    number: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    document: str
+    order: int
+    section: tuple[str, ...]
+    text: str
+    line: int = 0
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of an entry that its definition spells out: “1”指锚定“走在前列”总目标."""
+
+    label: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """A string that names an entry; ``kind`` is headword, core, full_name, alias or component."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    headword: str
+    definition: str
+    document: str | None = None
+    number: int | None = None
+    full_name: str | None = None
+    labels: tuple[Label, ...] = ()
+    components: tuple[Component, ...] = ()
+    line: int = 0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The labels that name the entry itself (components are parts, not names)."""
+        return tuple(label.text for label in self.labels if label.kind != "component")
+
+
+@dataclass(frozen=True)
+class Use:
+    """Where a passage uses an entry: the spans of its labels and whether it cites the entry."""
+
+    entry: str
+    passage: str
+    cited: bool
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class ParsedDocument:
+    document: Document
+    passages: list[Passage] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)

@@ -1,0 +1,179 @@
+"""The store, the source of truth: documents, passages, entries, labels, citations and uses in SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from kb.model import Component, Document, Entry, Label, Passage, Use
+from kb.normalize import label_key
+
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
+documents = Table(
+    "documents", metadata,
+    Column("id", String(200), primary_key=True), Column("title", Text, nullable=False),
+    Column("date", String(10)), Column("source", Text), Column("ord", Integer, nullable=False),
+)
+passages = Table(
+    "passages", metadata,
+    Column("id", String(220), primary_key=True),
+    Column("document", String(200), ForeignKey("documents.id"), nullable=False, index=True),
+    Column("ord", Integer, nullable=False), Column("section", Text, nullable=False),
+    Column("text", Text, nullable=False), Column("line", Integer),
+)
+entries = Table(
+    "entries", metadata,
+    Column("id", String(220), primary_key=True),
+    Column("document", String(200), ForeignKey("documents.id"), index=True),
+    Column("number", Integer), Column("headword", Text, nullable=False),
+    Column("definition", Text, nullable=False), Column("full_name", Text),
+    Column("ord", Integer, nullable=False), Column("line", Integer),
+)
+labels = Table(
+    "labels", metadata,
+    Column("entry", String(220), ForeignKey("entries.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False), Column("kind", String(16), nullable=False),
+    Column("key", Text, nullable=False, index=True), Column("ord", Integer, nullable=False),
+)
+components = Table(
+    "components", metadata,
+    Column("entry", String(220), ForeignKey("entries.id"), nullable=False, index=True),
+    Column("label", Text, nullable=False), Column("meaning", Text, nullable=False),
+    Column("ord", Integer, nullable=False),
+)
+related = Table(
+    "related", metadata,
+    Column("entry", String(220), ForeignKey("entries.id"), nullable=False, index=True),
+    Column("other", String(220), ForeignKey("entries.id"), nullable=False),
+    Column("ord", Integer, nullable=False),
+)
+citations = Table(
+    "citations", metadata,
+    Column("passage", String(220), ForeignKey("passages.id"), nullable=False, index=True),
+    Column("number", Integer, nullable=False), Column("offset", Integer, nullable=False),
+    Column("entry", String(220), ForeignKey("entries.id")),
+)
+uses = Table(
+    "uses", metadata,
+    Column("entry", String(220), ForeignKey("entries.id"), nullable=False, index=True),
+    Column("passage", String(220), ForeignKey("passages.id"), nullable=False, index=True),
+    Column("cited", Boolean, nullable=False), Column("spans", Text, nullable=False),
+)
+
+_CONTENT = (uses, citations, related, components, labels, entries, passages, documents)
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):  # pragma: no cover - exercised by every test
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+    return engine
+
+
+class Store:
+    """Reads and writes the KB's tables; one transaction per call that writes."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create(self) -> None:
+        metadata.create_all(self.engine)
+
+    def replace_content(self, docs: list[Document], all_passages: list[Passage], all_entries: list[Entry],
+                        all_uses: list[Use], links: dict[str, list[str]], info: dict[str, str]) -> None:
+        """Replace every document, passage and entry in one transaction."""
+        with self.engine.begin() as conn:
+            for table in _CONTENT:
+                conn.execute(delete(table))
+            _insert(conn, documents, [
+                {"id": d.id, "title": d.title, "date": d.date, "source": d.source, "ord": i}
+                for i, d in enumerate(docs)])
+            _insert(conn, passages, [
+                {"id": p.id, "document": p.document, "ord": p.order, "section": json.dumps(p.section,
+                 ensure_ascii=False), "text": p.text, "line": p.line} for p in all_passages])
+            _insert(conn, entries, [
+                {"id": e.id, "document": e.document, "number": e.number, "headword": e.headword,
+                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line}
+                for i, e in enumerate(all_entries)])
+            _insert(conn, labels, [
+                {"entry": e.id, "text": lb.text, "kind": lb.kind, "key": label_key(lb.text), "ord": i}
+                for e in all_entries for i, lb in enumerate(e.labels)])
+            _insert(conn, components, [
+                {"entry": e.id, "label": c.label, "meaning": c.meaning, "ord": i}
+                for e in all_entries for i, c in enumerate(e.components)])
+            _insert(conn, related, [
+                {"entry": entry, "other": other, "ord": i}
+                for entry, others in links.items() for i, other in enumerate(others)])
+            by_number = {(e.document, e.number): e.id for e in all_entries}
+            _insert(conn, citations, [
+                {"passage": p.id, "number": c.number, "offset": c.offset,
+                 "entry": by_number.get((p.document, c.number))}
+                for p in all_passages for c in p.citations])
+            _insert(conn, uses, [
+                {"entry": u.entry, "passage": u.passage, "cited": u.cited, "spans": json.dumps(u.spans)}
+                for u in all_uses])
+            conn.execute(delete(meta))
+            _insert(conn, meta, [{"key": k, "value": v} for k, v in info.items()])
+
+    def info(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {row.key: row.value for row in conn.execute(select(meta))}
+
+    def load(self) -> Snapshot:
+        """Everything, in order: the KB is small enough to answer reads from memory."""
+        with self.engine.connect() as conn:
+            docs = [Document(r.id, r.title, r.date, r.source or "")
+                    for r in conn.execute(select(documents).order_by(documents.c.ord))]
+            psgs = [Passage(r.id, r.document, r.ord, tuple(json.loads(r.section)), r.text, r.line or 0)
+                    for r in conn.execute(select(passages).order_by(passages.c.document, passages.c.ord))]
+            lbls: dict[str, list[Label]] = {}
+            for r in conn.execute(select(labels).order_by(labels.c.entry, labels.c.ord)):
+                lbls.setdefault(r.entry, []).append(Label(r.text, r.kind))
+            comps: dict[str, list[Component]] = {}
+            for r in conn.execute(select(components).order_by(components.c.entry, components.c.ord)):
+                comps.setdefault(r.entry, []).append(Component(r.label, r.meaning))
+            ents = [Entry(r.id, r.headword, r.definition, r.document, r.number, r.full_name,
+                          tuple(lbls.get(r.id, ())), tuple(comps.get(r.id, ())), r.line or 0)
+                    for r in conn.execute(select(entries).order_by(entries.c.ord))]
+            rel: dict[str, list[str]] = {}
+            for r in conn.execute(select(related).order_by(related.c.entry, related.c.ord)):
+                rel.setdefault(r.entry, []).append(r.other)
+            use_rows = [Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans)))
+                        for r in conn.execute(select(uses))]
+            cites = {}
+            for r in conn.execute(select(citations)):
+                cites.setdefault(r.passage, []).append((r.number, r.offset, r.entry))
+        return Snapshot(docs, psgs, ents, rel, use_rows, cites)
+
+
+class Snapshot:
+    """The store's content at one moment, indexed for reads."""
+
+    def __init__(self, docs: list[Document], psgs: list[Passage], ents: list[Entry],
+                 rel: dict[str, list[str]], use_rows: list[Use], cites: dict[str, list]):
+        self.documents = docs
+        self.passages = psgs
+        self.entries = ents
+        self.related = rel
+        self.uses = use_rows
+        self.citations = cites
+
+
+def _insert(conn, table: Table, rows: Iterable[dict]) -> None:
+    rows = list(rows)
+    if rows:
+        conn.execute(insert(table), rows)
