@@ -7,7 +7,14 @@ import statistics
 from dataclasses import dataclass, field
 
 from kb.text import (
-    CONTINUATION_START, MARKER_LINE, balanced, compact, ends_sentence, fix_spacing, is_heading, width,
+    CONTINUATION_START,
+    MARKER_LINE,
+    balanced,
+    compact,
+    ends_sentence,
+    fix_spacing,
+    is_heading,
+    width,
 )
 
 # Web-page clutter that stands on a line of its own anywhere: toolbars, share and print buttons, hash ids.
@@ -165,7 +172,7 @@ def _visual_lines(lines: list[Line]) -> list[_Visual]:
         if last:
             last.open_after_marker = False
         visual.append(_Visual(line.number, text, width(text)))
-    for before, after in zip(visual, visual[1:]):
+    for before, after in zip(visual, visual[1:], strict=False):
         run = _UNBREAKABLE.match(after.text)
         before.slack = width(run.group(0)) if run else 0.0
     return visual

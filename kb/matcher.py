@@ -57,9 +57,21 @@ class LabelMatcher:
         reached = 0
         for start, end, key, ids in candidates:
             if start >= reached:
-                chosen.append(Match(offsets[start], offsets[end - 1] + 1, key, ids))
+                first, last = _balance_quotes(text, offsets[start], offsets[end - 1] + 1)
+                chosen.append(Match(first, last, key, ids))
                 reached = end
         return chosen
+
+
+def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span by the quote it closes or opens: 亮诺亮绩亮牌”行动 -> “亮诺亮绩亮牌”行动."""
+    for left, right in (("“", "”"), ("‘", "’"), ("《", "》"), ("「", "」")):
+        span = text[start:end]
+        if span.count(right) > span.count(left) and start > 0 and text[start - 1] == left:
+            start -= 1
+        elif span.count(left) > span.count(right) and end < len(text) and text[end] == right:
+            end += 1
+    return start, end
 
 
 def _stands_alone(text: str, start: int, end: int, key: str) -> bool:

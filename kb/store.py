@@ -6,7 +6,18 @@ import json
 from collections.abc import Iterable
 
 from sqlalchemy import (
-    Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, create_engine, delete, event, insert,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
     select,
 )
 from sqlalchemy.engine import Engine

@@ -1,0 +1,52 @@
+"""Shared fixtures: a KB built once from the three real reports, and paths to them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.build import build
+from kb.config import Settings
+from kb.knowledge import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+REPORTS = {
+    "qingcheng-2024": ROOT / "corpus" / "qingcheng-2024.txt",
+    "sichuan-2026": DATA / "sichuan-2026.txt",
+    "jiangxi-2026": DATA / "jiangxi-2026.txt",
+}
+
+
+def make_settings(base: Path, files: dict[str, Path | str]) -> Settings:
+    """A corpus dir holding ``files`` (name -> source path or text) and an empty data dir under ``base``."""
+    corpus = base / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        target = corpus / f"{name}.txt"
+        if isinstance(source, Path):
+            shutil.copy(source, target)
+        else:
+            target.write_text(source, encoding="utf-8")
+    return Settings.from_env({}, corpus_dir=corpus, data_dir=base / "var")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    result = make_settings(tmp_path_factory.mktemp("kb"), dict(REPORTS))
+    build(result)
+    return result
+
+
+@pytest.fixture(scope="session")
+def kb(settings) -> KnowledgeBase:
+    base = KnowledgeBase.open(settings)
+    yield base
+    base.close()
+
+
+@pytest.fixture(scope="session")
+def raw() -> dict[str, str]:
+    return {doc_id: path.read_text(encoding="utf-8") for doc_id, path in REPORTS.items()}

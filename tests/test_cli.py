@@ -1,0 +1,140 @@
+"""The `kb` command line: build, entries, passages, lookup, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb.cli import main
+from tests.conftest import make_settings
+
+REPORT = """2025年某某区政府工作报告
+——2025年1月10日在某某区人民代表大会上
+各位代表：
+一、2024年工作回顾
+过去一年，我们深入实施“百千万工程”［1］，落实“3+2”产业集群［2］部署。
+二、2025年工作安排
+继续推进百千万工程，壮大“3+2”产业集群，推动13+2项目落地。
+名词解释
+1.百千万工程：全称“百县千镇万村高质量发展工程”，“百”指县，“千”指镇，“万”指村。
+2.“3+2”产业集群：指以智能家居、汽车零部件、新材料为主导产业的产业体系。
+"""
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """Run `kb ...` in-process against a corpus of one small report; returns (status, stdout, stderr)."""
+    settings = make_settings(tmp_path, {"mini-2025": REPORT})
+    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    run.corpus = settings.corpus_dir
+    return run
+
+
+def test_build_prints_counts_per_document(cli):
+    status, out, _ = cli("build")
+    assert status == 0
+    row = next(line for line in out.splitlines() if line.startswith("mini-2025"))
+    assert row.split()[1:] == ["5", "2", "2", "2"]  # passages, entries, citations, mentions
+
+
+def test_build_is_idempotent(cli):
+    cli("build")
+    _, first, _ = cli("entries")
+    assert cli("build")[0] == 0
+    _, second, _ = cli("entries")
+    assert first == second
+    status, out, _ = cli("build", "--if-changed")
+    assert status == 0 and "nothing to do" in out
+
+
+def test_entries_and_passages_are_json(cli):
+    cli("build")
+    _, out, _ = cli("entries", "--document", "mini-2025")
+    entries = json.loads(out)
+    assert [e["headword"] for e in entries] == ["百千万工程", "“3+2”产业集群"]
+    assert entries[0]["full_name"] == "百县千镇万村高质量发展工程"
+    assert "passages" not in entries[0]
+    _, out, _ = cli("passages")
+    passages = json.loads(out)
+    assert [p["id"] for p in passages] == [f"mini-2025:p{i}" for i in range(1, 6)]
+    assert passages[1]["section"] == ["一、2024年工作回顾"]
+    assert set(passages[0]) == {"id", "document", "order", "section", "text"}
+
+
+@pytest.mark.parametrize("term", ["百千萬工程", "“３＋２”", "3+2产业集群", "百县千镇万村高质量发展工程"])
+def test_lookup_any_spelling(cli, term):
+    cli("build")
+    status, out, _ = cli("lookup", term)
+    answer = json.loads(out)
+    assert status == 0 and answer["query"] == term
+    assert len(answer["entries"]) == 1
+    entry = answer["entries"][0]
+    assert set(entry) >= {"id", "number", "headword", "definition", "full_name", "labels", "components",
+                          "related", "document", "passages"}
+    assert entry["passages"][0]["cited"] is True
+
+
+def test_lookup_passages_and_offsets(cli):
+    cli("build")
+    _, out, _ = cli("lookup", "3+2")
+    entry = json.loads(out)["entries"][0]
+    assert [p["cited"] for p in entry["passages"]] == [True, False]
+    for passage in entry["passages"]:
+        for start, end in passage["uses"]:
+            assert passage["text"][start:end] == "“3+2”产业集群"
+    assert "13+2" in entry["passages"][1]["text"]
+
+
+def test_lookup_of_a_part_is_not_found_but_suggested(cli):
+    cli("build")
+    status, out, err = cli("lookup", "百千万")
+    answer = json.loads(out)
+    assert status == 1 and answer["entries"] == []
+    assert "百千万工程" in answer["suggestions"]
+
+
+def test_gb18030_report_is_decoded(cli):
+    (cli.corpus / "mini-2025.txt").write_bytes(REPORT.encode("gb18030"))
+    status, out, _ = cli("build")
+    assert status == 0
+    _, out, _ = cli("lookup", "百千万工程")
+    assert json.loads(out)["entries"][0]["definition"].startswith("全称“百县千镇万村")
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    (REPORT.replace("2.“3+2”", "3.“3+2”").encode(), "entry 2 is missing"),
+    (REPORT.replace("2.“3+2”", "1.“3+2”").encode(), "number 1 is repeated"),
+])
+def test_bad_input_names_the_file_and_keeps_the_previous_kb(cli, content, message):
+    cli("build")
+    _, before, _ = cli("entries")
+    bad = cli.corpus / "bad.txt"
+    bad.write_bytes(content)
+    status, out, err = cli("build")
+    assert status != 0
+    assert "bad.txt" in err and message in err and "Traceback" not in err
+    bad.unlink()
+    assert cli("entries")[1] == before
+
+
+def test_bad_glossary_line_is_named(cli):
+    (cli.corpus / "bad.txt").write_text(REPORT.replace("2.“3+2”", "3.“3+2”"), encoding="utf-8")
+    _, _, err = cli("build")
+    line = REPORT.splitlines().index(next(x for x in REPORT.splitlines() if x.startswith("2.“3+2”"))) + 1
+    assert f"bad.txt:{line}:" in err
+
+
+def test_commands_before_any_build_explain_themselves(cli):
+    status, _, err = cli("lookup", "百千万工程")
+    assert status == 2 and "kb build" in err
