@@ -164,3 +164,32 @@ def test_spaces_from_pdf_extraction_are_removed(kb):
 def test_stable_ids(kb):
     assert kb.entry("qingcheng-2024:2").headword == "百千万工程"
     assert kb.passages("qingcheng-2024")[0].id == "qingcheng-2024:p1"
+
+
+def test_a_label_defined_by_two_documents_keeps_both_entries(kb):
+    answer = kb.lookup("两重")
+    ids = [e["id"] for e in answer["entries"]]
+    assert sorted(ids) == ["jiangxi-2026:8", "sichuan-2026:1"]
+    assert answer["match"]["by"] == "headword"
+    assert all(p["id"].startswith(e["document"]["id"]) for e in answer["entries"] for p in e["passages"])
+
+
+def test_related_entries_are_those_a_definition_uses(kb):
+    view = kb.entry_view(kb.entry("qingcheng-2024:3"), with_passages=False)
+    assert view["related"] == [{"id": "qingcheng-2024:2", "headword": "百千万工程"}]
+
+
+@pytest.mark.parametrize("query,by", [
+    ("百千万工程", "headword"), ("1310", "core"), ("百县千镇万村高质量发展工程", "full_name"),
+    ("百千萬工程", "normalized"), ("六纵四横", "headword"), ("六纵", "component"),
+])
+def test_lookup_says_how_it_matched(kb, query, by):
+    assert kb.lookup(query)["match"]["by"] == by
+
+
+def test_components_resolve_but_parts_of_labels_do_not(kb):
+    assert [c.label for c in kb.entry("qingcheng-2024:1").components] == ["1", "3", "10"]
+    assert "走在前列" not in [c.label for c in kb.entry("qingcheng-2024:1").components]
+    with pytest.raises(Exception) as missing:
+        kb.lookup("百千万")
+    assert "百千万工程" in missing.value.suggestions

@@ -1,0 +1,40 @@
+"""Parsing whole small reports: documents without a glossary, appendices that are not glossaries."""
+
+from __future__ import annotations
+
+from kb.parser import parse_text
+
+NO_GLOSSARY = """某某县政府工作报告
+各位代表：
+一、过去一年工作回顾
+过去一年，我们落实“百千万工程”。
+二、今年工作安排
+今年，我们继续推进各项工作。
+"""
+
+NOT_A_GLOSSARY = NO_GLOSSARY + """附件1
+2025年民生实事
+1.新建学校3所
+2.新增养老床位200张
+"""
+
+
+def test_a_report_without_glossary_ingests_as_passages_only():
+    parsed = parse_text(NO_GLOSSARY, "county-2025")
+    assert parsed.entries == []
+    assert [p.text for p in parsed.passages][-1] == "今年，我们继续推进各项工作。"
+    assert parsed.passages[-1].section == ("二、今年工作安排",)
+
+
+def test_an_appendix_that_is_not_a_glossary_yields_no_entries():
+    parsed = parse_text(NOT_A_GLOSSARY, "county-2025")
+    assert parsed.entries == []
+    assert any("新建学校3所" in p.text for p in parsed.passages)
+    assert all(p.section[0] == "附件1" for p in parsed.passages if "养老床位" in p.text)
+
+
+def test_body_lines_that_start_with_a_number_are_not_entries():
+    text = NO_GLOSSARY.replace("今年，我们继续推进各项工作。", "贷款余额增长\n8.7%、存款余额增长9.2%。")
+    parsed = parse_text(text, "county-2025")
+    assert parsed.entries == []
+    assert any("增长8.7%、存款" in p.text for p in parsed.passages)
