@@ -7,12 +7,14 @@ import statistics
 from dataclasses import dataclass, field
 
 from kb.text import (
+    CLOSERS,
     CONTINUATION_START,
     MARKER_LINE,
     balanced,
     compact,
     ends_sentence,
     fix_spacing,
+    heading_level,
     is_heading,
     width,
 )
@@ -191,8 +193,10 @@ def _wrapped_paragraphs(lines: list[Line]) -> list[Paragraph]:
     result: list[Paragraph] = []
     current: Paragraph | None = None
     previous: _Visual | None = None
-    for vis in _visual_lines(lines):
-        if current is not None and previous is not None and _breaks(previous, vis, current.text, full):
+    visual = _visual_lines(lines)
+    for index, vis in enumerate(visual):
+        after = visual[index + 1] if index + 1 < len(visual) else None
+        if current is not None and previous is not None and _breaks(previous, vis, after, current.text, full):
             result.append(current)
             current = None
         if current is None:
@@ -205,13 +209,38 @@ def _wrapped_paragraphs(lines: list[Line]) -> list[Paragraph]:
     return result
 
 
-def _breaks(a: _Visual, b: _Visual, so_far: str, full: float) -> bool:
+def _breaks(a: _Visual, b: _Visual, c: _Visual | None, so_far: str, full: float) -> bool:
     """Whether a paragraph ends between visual lines a and b (line widths tell the indent of a new one)."""
     if b.text[0] in CONTINUATION_START or not balanced(so_far):
         return False
     if ends_sentence(a.text):
-        return a.width + a.slack < full - 2.25 or b.width + b.slack < full - 1.25
+        if a.width + a.slack < full - 2.25:
+            return True
+        if _set_width(b) >= full - 1.5:
+            return False
+        # b is short: an indented first line, or the short last line of the same paragraph. If the line
+        # after b is full, b opened a paragraph. Otherwise a full line that ends a sentence is followed by
+        # its own paragraph's last line far more often than by a one-line paragraph, unless that line
+        # stands on its own (a heading, "各位代表：", "…工作：").
+        if ends_sentence(b.text) and not (c is not None and c.text[0] not in CONTINUATION_START
+                                          and _set_width(c) >= full - 1.5):
+            return _stands_alone(b.text)
+        return True
     return a.width + a.slack < full - 3 and is_heading(fix_spacing(so_far))
+
+
+def _stands_alone(text: str) -> bool:
+    text = fix_spacing(text)
+    short_clause = len(text) <= 10 and not re.search(r"[，,、]", text)  # "重点做好八方面工作。"
+    return (heading_level(text) is not None or is_heading(text) or _SALUTATION.match(text) is not None
+            or text.rstrip(CLOSERS)[-1:] in "：:！!" or short_clause)
+
+
+def _set_width(line: _Visual) -> float:
+    """The width a line was set to: punctuation may hang past the margin, and a run of digits that did not
+    fit may have been pushed to the next line, so a full line can look short or long by about one character."""
+    hanging = width(line.text[-1]) if line.text[-1] in CONTINUATION_START else 0.0
+    return line.width - hanging + line.slack
 
 
 def _joiner(left: str, right: str) -> str:
