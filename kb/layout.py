@@ -74,12 +74,12 @@ def _drop_clutter(lines: list[Line]) -> list[Line]:
     return kept
 
 
-def _is_debris(line: Line, seen: str) -> bool:
+def _is_debris(line: Line, seen: list[str]) -> bool:
     """A tab-indented line that repeats text already seen (PDF extraction debris after the end)."""
     if not line.text.lstrip(" ").startswith("\t"):
         return False
     probe = compact(line.text)[:12]
-    return len(probe) >= 4 and probe in seen
+    return len(probe) >= 4 and probe in "".join(seen)
 
 
 def split_layout(text: str) -> Layout:
@@ -96,7 +96,7 @@ def split_layout(text: str) -> Layout:
         if not key:
             section.append(line)
             continue
-        if _END.search(key) or _is_debris(line, "".join(seen)):
+        if _END.search(key) or _is_debris(line, seen):
             break
         seen.append(key)
         if GLOSSARY_HEADING.match(key) and layout.glossary is None:
@@ -129,7 +129,8 @@ def _nonblank(lines: list[Line]) -> list[Line]:
 
 def is_wrapped(lines: list[Line]) -> bool:
     """PDF text wraps every visual line (about 27 characters); a web page puts a paragraph on one line."""
-    widths = [width(line.text.strip()) for line in lines if width(line.text.strip()) >= 10]
+    # A line of 100 characters is at least 50 wide: no need to measure further.
+    widths = [w for w in (width(line.text.strip()[:100]) for line in lines) if w >= 10]
     return bool(widths) and statistics.median(widths) < 45
 
 
@@ -184,7 +185,7 @@ _UNBREAKABLE = re.compile(r"^[0-9A-Za-z.%+\-]+[，。、；：％%）]?")
 
 
 def _full_width(lines: list[Line]) -> float:
-    widths = [width(line.text) for line in lines if width(line.text) >= 10]
+    widths = [w for w in (width(line.text) for line in lines) if w >= 10]
     return statistics.median(widths) if widths else 27.0
 
 

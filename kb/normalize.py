@@ -45,13 +45,14 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     ``offsets[i]`` is the index in ``text`` of the character that produced folded character ``i``,
     so a match ``folded[a:b]`` covers ``text[offsets[a]:offsets[b - 1] + 1]``.
     """
-    folded: list[str] = []
+    pieces = list(map(_fold_char, text))
+    longest = max(map(len, pieces), default=0)
+    if longest <= 1:  # the common case: each character folds to one character or to nothing
+        return "".join(pieces), [index for index, piece in enumerate(pieces) if piece]
     offsets: list[int] = []
-    for index, ch in enumerate(text):
-        piece = _fold_char(ch)
-        folded.append(piece)
+    for index, piece in enumerate(pieces):
         offsets.extend([index] * len(piece))
-    return "".join(folded), offsets
+    return "".join(pieces), offsets
 
 
 def strip_quotes(text: str) -> str:

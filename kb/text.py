@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -33,11 +34,16 @@ _WIDE_AMBIGUOUS = set("“”‘’—…·")
 def width(text: str) -> float:
     """Display width in a Chinese PDF: a Chinese character or quote is 1, a Latin letter or digit 0.5,
     and a superscript footnote marker about 1.5."""
-    markers = MARKER.findall(text)
-    plain = MARKER.sub("", text) if markers else text
-    return 1.5 * len(markers) + sum(
-        1.0 if ch in _WIDE_AMBIGUOUS or unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in plain
-    )
+    if "［" in text or "[" in text:
+        markers = MARKER.findall(text)
+        if markers:
+            return 1.5 * len(markers) + width(MARKER.sub("", text))
+    return sum(map(_char_width, text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _char_width(ch: str) -> float:
+    return 1.0 if ch in _WIDE_AMBIGUOUS or unicodedata.east_asian_width(ch) in "WF" else 0.5
 
 
 def fix_spacing(text: str) -> str:
@@ -46,7 +52,7 @@ def fix_spacing(text: str) -> str:
 
 def compact(text: str) -> str:
     """The text without any whitespace, for recognising headings and clutter."""
-    return re.sub(r"\s+", "", text)
+    return "".join(text.split())
 
 
 def ends_sentence(text: str) -> bool:
