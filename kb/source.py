@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import unicodedata
 from pathlib import Path
 
 from kb.errors import IngestError
@@ -14,15 +15,23 @@ def _first_bad_line(data: bytes, position: int) -> int:
 
 def decode(data: bytes, path: str) -> str:
     """Decode a report's bytes; GB18030 is common for Chinese government text."""
-    if not data.strip():
+    text = _decode(data, path)
+    if not text.strip():
         raise IngestError(path, "the file is empty")
+    return text
+
+
+def _decode(data: bytes, path: str) -> str:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return data.decode(encoding)
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise IngestError(path, f"not valid {encoding.upper()} text",
+                                  _first_bad_line(data, error.start)) from None
     if b"\x00" in data:
-        raise IngestError(path, "binary data (NUL byte), not text",
-                          _first_bad_line(data, data.index(b"\x00")))
+        raise IngestError(path, "binary data (NUL byte), not text", _first_bad_line(data, data.index(b"\x00")))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
@@ -32,14 +41,14 @@ def decode(data: bytes, path: str) -> str:
             line = _first_bad_line(data, utf8_error.start)
             raise IngestError(path, "neither UTF-8 nor GB18030 text", line) from None
     if not _looks_like_text(text):
-        raise IngestError(path, "not text in UTF-8 or GB18030 (decoding gives mostly symbols)")
+        raise IngestError(path, "binary data, not text in UTF-8 or GB18030")
     return text
 
 
 def _looks_like_text(text: str) -> bool:
-    """GB18030 decodes almost any bytes: accept it only if most characters are CJK, ASCII or punctuation."""
-    good = sum(1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
-    return good >= 0.9 * len(text)
+    """GB18030 decodes almost any bytes; binary shows as control, private-use or unassigned characters."""
+    bad = sum(1 for ch in text if ch not in "\t\n\r\f" and unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs"))
+    return bad <= 0.01 * len(text)
 
 
 def read_source(path: Path) -> str:
