@@ -44,12 +44,12 @@ def parse_entries(lines: list[Line], path: str) -> list[RawEntry]:
         if start is not None and current is not None:
             entries.append(_make_entry(start, "".join(current), path))
 
-    for line in lines:
-        text = line.text.strip()
-        if not text:
-            continue
+    for line in _rejoin_headwords(lines):
+        text = line.text
         number = _entry_number(text)
         expected = len(entries) + (1 if start is not None else 0) + 1
+        if number is not None and number != expected and _looks_decimal(text):
+            number = None  # "8.7%、贷款余额…" in a wrapped definition is a number, not entry 8
         if number is not None and number != expected:
             if number > expected:
                 raise IngestError(path, f"glossary entry {number} follows entry {expected - 1}: "
@@ -63,6 +63,27 @@ def parse_entries(lines: list[Line], path: str) -> list[RawEntry]:
             current.append(text)
     close()
     return entries
+
+
+def _looks_decimal(text: str) -> bool:
+    return re.match(r"^\s*\d{1,3}[.．]\d", text) is not None
+
+
+def _rejoin_headwords(lines: list[Line]) -> list[Line]:
+    """Non-blank lines, with a headword put back together where a wrap or a web page split it before
+    its colon: "1.省委“1310”具体" + "部署：2023年…", or "1.百千万工程" + "：全称…"."""
+    result: list[Line] = []
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        if result and _entry_number(result[-1].text) is None and _ENTRY_START.match(result[-1].text):
+            joined = result[-1].text + text
+            if text[0] in "：:" or (_entry_number(joined) is not None and len(result[-1].text) <= 40):
+                result[-1] = Line(result[-1].number, joined)
+                continue
+        result.append(Line(line.number, text))
+    return result
 
 
 def _entry_number(text: str) -> int | None:

@@ -38,3 +38,21 @@ def test_body_lines_that_start_with_a_number_are_not_entries():
     parsed = parse_text(text, "county-2025")
     assert parsed.entries == []
     assert any("增长8.7%、存款" in p.text for p in parsed.passages)
+
+
+SPLIT_HEADWORDS = """某某县政府工作报告
+各位代表：
+今年，我们落实省委“1310”具体部署［1］，推进“百千万工程”［2］。
+名词解释
+1.省委“1310”具体
+部署：2023年6月20日，省委提出“1310”部署。
+2.百千万工程
+：全称“百县千镇万村高质量发展工程”。
+"""
+
+
+def test_headwords_split_before_their_colon_are_put_back_together():
+    parsed = parse_text(SPLIT_HEADWORDS, "county-2025")
+    assert [(e.number, e.headword) for e in parsed.entries] == [(1, "省委“1310”具体部署"), (2, "百千万工程")]
+    assert parsed.entries[1].full_name == "百县千镇万村高质量发展工程"
+    assert parsed.entries[0].definition == "2023年6月20日，省委提出“1310”部署。"
