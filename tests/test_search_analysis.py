@@ -1,0 +1,45 @@
+"""The search analysis (groundwork of the search issue): words, acronyms, bigrams, offsets, pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from kb.search import bigrams, parse_query, schema, words
+
+
+@pytest.mark.parametrize("text,acronym", [
+    ("加快完善“1+6+N”基层社会治理体系", "1+6+n"),
+    ("落实“３＋２”产业集群", "3+2"),
+    ("锚定省委1310部署", "1310"),
+    ("开展GEP核算", "gep"),
+])
+def test_acronyms_stay_single_words_with_offsets_into_the_text(text, acronym):
+    found = {word: (start, end) for word, start, end in words(text)}
+    assert acronym in found
+    start, end = found[acronym]
+    assert len(text[start:end]) == len(acronym)
+
+
+def test_traditional_text_is_folded_before_splitting():
+    assert [w for w, _, _ in words("百千萬工程")] == [w for w, _, _ in words("百千万工程")]
+
+
+def test_word_positions_are_sequential_and_offsets_cover_the_text():
+    text = "推动高质量发展"
+    pieces = list(words(text))
+    assert "".join(text[s:e] for _, s, e in pieces) == text
+
+
+def test_bigrams_cover_every_pair_of_characters():
+    assert [g for g, _, _ in bigrams("清远鸡品牌")] == ["清远", "远鸡", "鸡品", "品牌"]
+
+
+def test_query_parts_and_quoted_phrases():
+    assert [t.key for t in parse_query('清远鸡 品牌 "高质量发展" “3+1+N”')] == ["清远鸡", "品牌", "高质量发展", "3+1+n"]
+
+
+def test_schema_pickles_without_a_tokenizer_inside():
+    restored = pickle.loads(pickle.dumps(schema("words.txt", "cache")))
+    assert restored["words"].analyzer.words_file == "words.txt"
