@@ -48,7 +48,7 @@ def parse_entries(lines: list[Line], path: str) -> list[RawEntry]:
         text = line.text
         number = _entry_number(text)
         expected = len(entries) + (1 if start is not None else 0) + 1
-        if number is not None and number != expected and _looks_decimal(text):
+        if number is not None and _looks_decimal(text):
             number = None  # "8.7%、贷款余额…" in a wrapped definition is a number, not entry 8
         if number is not None and number != expected:
             if number > expected:
@@ -66,7 +66,8 @@ def parse_entries(lines: list[Line], path: str) -> list[RawEntry]:
 
 
 def _looks_decimal(text: str) -> bool:
-    return re.match(r"^\s*\d{1,3}[.．]\d", text) is not None
+    """"8.7%、贷款…", "2.65万个…": a number with a unit, not "20.2026年10件民生实事" (entry 20)."""
+    return re.match(r"^\s*\d{1,3}[.．]\d+\s*[%％‰万亿千百元个项倍]", text) is not None
 
 
 def _rejoin_headwords(lines: list[Line]) -> list[Line]:
