@@ -264,8 +264,8 @@ def _web_paragraphs(lines: list[Line]) -> list[Paragraph]:
 
 
 def _continues(so_far: str, text: str) -> bool:
-    if MARKER_LINE.match(text) or text[0] in CONTINUATION_START or not balanced(so_far):
+    if MARKER_LINE.match(text) or MARKER_LINE.match(so_far) or text[0] in CONTINUATION_START:
         return True
-    if MARKER_LINE.match(so_far.split("\n")[-1]):
+    if not balanced(so_far):
         return True
     return not ends_sentence(so_far) and not is_heading(fix_spacing(so_far))

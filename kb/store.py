@@ -165,23 +165,19 @@ class Store:
                 rel.setdefault(r.entry, []).append(r.other)
             use_rows = [Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans)))
                         for r in conn.execute(select(uses))]
-            cites = {}
-            for r in conn.execute(select(citations)):
-                cites.setdefault(r.passage, []).append((r.number, r.offset, r.entry))
-        return Snapshot(docs, psgs, ents, rel, use_rows, cites)
+        return Snapshot(docs, psgs, ents, rel, use_rows)
 
 
 class Snapshot:
     """The store's content at one moment, indexed for reads."""
 
     def __init__(self, docs: list[Document], psgs: list[Passage], ents: list[Entry],
-                 rel: dict[str, list[str]], use_rows: list[Use], cites: dict[str, list]):
+                 rel: dict[str, list[str]], use_rows: list[Use]):
         self.documents = docs
         self.passages = psgs
         self.entries = ents
         self.related = rel
         self.uses = use_rows
-        self.citations = cites
 
 
 def _insert(conn, table: Table, rows: Iterable[dict]) -> None:
