@@ -42,9 +42,13 @@ def fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def uses_in(parsed: ParsedDocument) -> list[Use]:
+def names_matcher(entries: list[Entry]) -> LabelMatcher:
+    """A matcher over the names of ``entries`` (components are parts, never matched on their own)."""
+    return LabelMatcher((name, e.id) for e in entries for name in e.names)
+
+
+def uses_in(parsed: ParsedDocument, matcher: LabelMatcher) -> list[Use]:
     """Every passage that cites or mentions each entry of the document, with the spans of its labels."""
-    matcher = LabelMatcher((name, e.id) for e in parsed.entries for name in e.names)
     by_number = {e.number: e.id for e in parsed.entries}
     order = {e.id: i for i, e in enumerate(parsed.entries)}
     found: list[Use] = []
@@ -59,9 +63,8 @@ def uses_in(parsed: ParsedDocument) -> list[Use]:
     return found
 
 
-def related_in(entries: list[Entry]) -> dict[str, list[str]]:
+def related_in(entries: list[Entry], matcher: LabelMatcher) -> dict[str, list[str]]:
     """The other entries each definition uses, in the order it uses them."""
-    matcher = LabelMatcher((name, e.id) for e in entries for name in e.names)
     links: dict[str, list[str]] = {}
     for entry in entries:
         others: list[str] = []
@@ -82,9 +85,10 @@ def build(settings: Settings) -> list[DocumentReport]:
     links: dict[str, list[str]] = {}
     reports = []
     for doc in parsed:
-        doc_uses = uses_in(doc)
+        matcher = names_matcher(doc.entries)
+        doc_uses = uses_in(doc, matcher)
         all_uses += doc_uses
-        links.update(related_in(doc.entries))
+        links.update(related_in(doc.entries, matcher))
         reports.append(DocumentReport(
             doc.document.id, doc.document.title, len(doc.passages), len(doc.entries),
             sum(len(p.citations) for p in doc.passages), sum(1 for u in doc_uses if not u.cited)))

@@ -55,6 +55,12 @@ class KnowledgeBase:
         for entry in snap.entries:
             for label in entry.labels:
                 self._by_key.setdefault(label_key(label.text), []).append((entry, label.text, label.kind))
+        # key -> the first printed name with that key: what "did you mean" offers (never a component)
+        self._names: dict[str, str] = {}
+        for key, rows in self._by_key.items():
+            for _, text, kind in rows:
+                if kind != "component":
+                    self._names.setdefault(key, text)
 
     # -- listings -------------------------------------------------------------------------------
     @property
@@ -129,11 +135,7 @@ class KnowledgeBase:
         key = label_key(term)
         if not key:
             return []
-        names = {}
-        for k, rows in self._by_key.items():
-            for _, text, kind in rows:
-                if kind != "component":
-                    names.setdefault(k, text)
+        names = self._names
         starts = [names[k] for k in names if k.startswith(key)]
         contains = [names[k] for k in names if key in k and not k.startswith(key)]
         close = [names[k] for k in difflib.get_close_matches(key, list(names), n=limit, cutoff=0.6)]

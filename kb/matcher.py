@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
-from kb.normalize import fold_with_offsets, label_key
-
-# A label made of these does not match inside a longer run of them: 1310 is not in 13100, 3+2 not in 13+2.
-_RUN = re.compile(r"[0-9a-z+]")
+from kb.normalize import ACRONYM_CHAR, fold_with_offsets, label_key
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,8 @@ def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _stands_alone(text: str, start: int, end: int, key: str) -> bool:
-    """Check the neighbours in the text as sent: a quote or space between two runs separates them."""
-    if _RUN.match(key[0]) and start > 0 and _RUN.match(label_key(text[start - 1])):
+    """An acronym does not match inside a longer run (1310 not in 13100, 3+2 not in 13+2). The neighbours
+    are checked in the text as sent: a quote or space between two runs separates them."""
+    if ACRONYM_CHAR.match(key[0]) and start > 0 and ACRONYM_CHAR.match(label_key(text[start - 1])):
         return False
-    return not (_RUN.match(key[-1]) and end < len(text) and _RUN.match(label_key(text[end])))
+    return not (ACRONYM_CHAR.match(key[-1]) and end < len(text) and ACRONYM_CHAR.match(label_key(text[end])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 import opencc
@@ -12,6 +13,11 @@ _DROPPED = set(
     "\"'`“”‘’「」『』《》〈〉()（）[]［］【】〔〕{}｛｝<>"
     "·•・‧∙、"
 )
+
+
+# Labels made of these (after folding) are acronyms: 3+1+n, 1310, esi. They match only as a whole run.
+ACRONYM_CHAR = re.compile(r"[0-9a-z+]")
+ACRONYM = re.compile(r"[0-9a-z+]+")
 
 
 @functools.cache

@@ -19,10 +19,9 @@ from whoosh import query as Q
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, TEXT, Schema
 
-from kb.normalize import fold_with_offsets, label_key
+from kb.normalize import ACRONYM, fold_with_offsets, label_key
 
-_RUNS = re.compile(r"[0-9a-z+]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ACRONYM = re.compile(r"[0-9a-z+]+")
+_RUNS = re.compile(ACRONYM.pattern + r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @functools.lru_cache(maxsize=8)
@@ -45,7 +44,7 @@ def words(text: str, words_file: str = "", cache_dir: str = "") -> Iterator[tupl
     stamp = Path(words_file).stat().st_mtime if words_file and Path(words_file).exists() else 0.0
     tokenizer = None
     for run in _RUNS.finditer(folded):
-        if _ACRONYM.fullmatch(run.group(0)):
+        if ACRONYM.fullmatch(run.group(0)):
             pieces = [(run.group(0), 0, len(run.group(0)))]
         else:
             tokenizer = tokenizer or _jieba(words_file, cache_dir, stamp)
@@ -104,7 +103,7 @@ class Term:
     key: str
 
     def query(self, words_file: str, cache_dir: str) -> Q.Query:
-        if _ACRONYM.fullmatch(self.key):
+        if ACRONYM.fullmatch(self.key):
             return Q.Term("words", self.key)
         if len(self.key) == 1:
             return Q.Prefix("grams", self.key)
