@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.errors import IngestError
+from kb.knowledge import KnowledgeBase
 from kb.matcher import LabelMatcher
 from kb.model import Entry, ParsedDocument, Use
 from kb.parser import parse_file
@@ -101,7 +102,11 @@ def build(settings: Settings) -> list[DocumentReport]:
         [e for d in parsed for e in d.entries], all_uses, links,
         {"revision": str(revision), "corpus": fingerprint(files)},
     )
-    store.engine.dispose()
+    kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
+    try:
+        kb.sync_index()
+    finally:
+        kb.close()
     return reports
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from kb.build import build, is_current
 from kb.config import Settings
 from kb.errors import KBError, TermNotFound
-from kb.knowledge import KnowledgeBase
+from kb.knowledge import MAX_LIMIT, SEARCH_TYPES, KnowledgeBase
 
 
 def _print_json(value: Any) -> None:
@@ -52,6 +52,33 @@ def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    try:
+        _print_json(kb.search(args.query, document=args.document, type=args.type, limit=args.limit,
+                              cursor=args.cursor))
+    finally:
+        kb.close()
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    try:
+        report = kb.sync_index(rebuild=True)
+    finally:
+        kb.close()
+    print(f"indexed {report.added} entries and passages at revision {report.revision}")
+    return 0
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LIMIT}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="kb", description="Terminology knowledge base for government work reports.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -67,6 +94,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lookup", help="print every entry a term names, with the passages that use it")
     p.add_argument("term")
     p.set_defaults(run=cmd_lookup)
+    p = sub.add_parser("search", help="full-text search over entries and passages, printed as JSON")
+    p.add_argument("query", help='words (all required), "quoted phrases" and acronyms such as 3+1+N')
+    p.add_argument("--document", help="only this document's entries and passages")
+    p.add_argument("--type", choices=SEARCH_TYPES, help="only entries or only passages")
+    p.add_argument("--limit", type=_limit, default=10, help=f"hits per page (1-{MAX_LIMIT}, default 10)")
+    p.add_argument("--cursor", help="the next_cursor of the previous page")
+    p.set_defaults(run=cmd_search)
+    p = sub.add_parser("reindex", help="rebuild the search index from the store")
+    p.set_defaults(run=cmd_reindex)
     return top
 
 

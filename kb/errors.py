@@ -35,3 +35,12 @@ class NotFound(KBError):
 class KBNotBuilt(KBError):
     def __init__(self, where: str):
         super().__init__(f"no knowledge base at {where}: run `kb build` first")
+
+
+class InvalidRequest(KBError):
+    """A parameter that kb cannot use, e.g. a malformed cursor; names the parameter."""
+
+    def __init__(self, parameter: str, message: str):
+        self.parameter = parameter
+        self.message = message
+        super().__init__(f"{parameter}: {message}")

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kb.config import Settings
-from kb.errors import KBNotBuilt, NotFound, TermNotFound
+from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key, strip_quotes
+from kb.search import SearchDoc, SearchIndex, SyncReport
 from kb.store import Snapshot, Store, make_engine
+
+SEARCH_TYPES = ("entry", "passage")
+MAX_LIMIT = 100
+ENTRY_BOOST = 2.0
+CITED_BOOST = 1.5
 
 # How well a label kind names an entry: a headword beats a core, a core beats a full name, and so on.
 KIND_RANK = {"headword": 0, "core": 1, "full_name": 2, "alias": 3, "component": 4}
@@ -26,7 +35,7 @@ class _Hit:
 class KnowledgeBase:
     """Reads the store once and answers lookups, listings and suggestions from memory."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, index_dir: Path | None = None, cache_dir: Path | None = None):
         self.store = store
         try:
             self.info = store.info()
@@ -35,12 +44,16 @@ class KnowledgeBase:
         if "revision" not in self.info:
             raise KBNotBuilt(str(store.engine.url))
         self._index(store.load())
+        self.search_index = None if index_dir is None else SearchIndex(index_dir, cache_dir)
+        self._index_checked = False
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
-        return cls(Store(make_engine(settings.database_url)))
+        return cls(Store(make_engine(settings.database_url)), settings.data_dir / "index", settings.data_dir)
 
     def close(self) -> None:
+        if self.search_index is not None:
+            self.search_index.close()
         self.store.engine.dispose()
 
     def _index(self, snap: Snapshot) -> None:
@@ -61,6 +74,65 @@ class KnowledgeBase:
             for _, text, kind in rows:
                 if kind != "component":
                     self._names.setdefault(key, text)
+
+    # -- the search index -------------------------------------------------------------------------
+    def search_docs(self) -> list[SearchDoc]:
+        """Every entry and passage as the search index holds it."""
+        cited = {u.passage for uses in self._uses.values() for u in uses if u.cited}
+        docs = [SearchDoc("entry", e.id, e.document or "", f"{e.headword}：{e.definition}",
+                          "|".join(lb.text for lb in e.labels), ENTRY_BOOST) for e in self._entries.values()]
+        docs += [SearchDoc("passage", p.id, p.document, p.text, "|".join(p.section),
+                           CITED_BOOST if p.id in cited else 1.0) for p in self._passages.values()]
+        return docs
+
+    def user_words(self) -> list[str]:
+        """Every label of every entry: user words of the search tokenizer."""
+        return [lb.text for e in self._entries.values() for lb in e.labels]
+
+    def _search_index(self) -> SearchIndex:
+        if self.search_index is None:
+            raise KBNotBuilt("this KnowledgeBase, which was opened without a search index")
+        return self.search_index
+
+    def sync_index(self, rebuild: bool = False) -> SyncReport:
+        """Bring the search index up to the store's revision (a no-op when its stamp says it is)."""
+        report = self._search_index().sync(self.search_docs(), self.user_words(), self.revision, rebuild)
+        self._index_checked = True
+        return report
+
+    def ensure_index(self) -> None:
+        """At start: repair a stale index (e.g. after a crash between a store commit and the index update)."""
+        index = self._search_index()
+        if index.revision() != self.revision:
+            self.sync_index()
+        self._index_checked = True
+
+    def search(self, text: str, document: str | None = None, type: str | None = None,
+               limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
+        """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
+        if type is not None and type not in SEARCH_TYPES:
+            raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")
+        if document is not None:
+            self.document(document)
+        if not self._index_checked:
+            self.ensure_index()
+        offset = _decode_cursor(cursor)
+        found = self._search_index().search(text, document, type, limit, offset)
+        hits = []
+        for hit in found.hits:
+            view: dict[str, Any] = {"type": hit.kind, "id": hit.id, "document": hit.document or None,
+                                    "score": hit.score}
+            if hit.kind == "entry" and hit.id in self._entries:
+                view["headword"] = self._entries[hit.id].headword
+            elif hit.id in self._passages:
+                view["section"] = list(self._passages[hit.id].section)
+            view.update(snippet=hit.snippet, offset=hit.offset, highlights=[list(s) for s in hit.highlights])
+            hits.append(view)
+        following = offset + len(hits)
+        return {"query": text, "total": found.total, "hits": hits,
+                "next_cursor": _encode_cursor(following) if following < found.total else None}
 
     # -- listings -------------------------------------------------------------------------------
     @property
@@ -167,6 +239,24 @@ class KnowledgeBase:
     def passage_view(passage: Passage) -> dict[str, Any]:
         return {"id": passage.id, "document": passage.document, "order": passage.order,
                 "section": list(passage.section), "text": passage.text}
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    """The offset an opaque cursor stands for; a cursor kb did not make is an InvalidRequest."""
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind != "o" or not number.isdigit():
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidRequest("cursor", "is not a cursor this service gave out") from error
 
 
 def _negated(date: str | None) -> str:

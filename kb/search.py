@@ -1,63 +1,160 @@
 """Full-text search over entries and passages: the only module that knows Whoosh.
 
-Two fields hold each text: ``words``, jieba words (every label a user word, acronyms such as 3+1+N kept
-whole, positions sequential so phrases match) and ``grams``, character bigrams, so that any substring of
-two or more characters is found as a phrase. Both see the text through the one normaliser.
+Each text is indexed twice: ``words``, jieba words (every label a user word, acronyms such as 3+1+N kept
+whole, positions sequential so phrases match), and ``grams``, character bigrams, so that any substring of
+two or more characters is found as a phrase. A second pair of fields, ``title_words``/``title_grams``, holds
+an entry's labels or a passage's section trail. Everything passes through the one normaliser.
+
+The index is derived from the store. A stamp document inside the index records the store revision it
+reflects; it is written in the same commit as the changes, so a stale index is always detectable.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jieba
 from whoosh import index as whoosh_index
 from whoosh import query as Q
+from whoosh import writing
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.scoring import BM25F
 
+from kb.errors import KBError
 from kb.normalize import ACRONYM, fold_with_offsets, label_key
 
 _RUNS = re.compile(ACRONYM.pattern + r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_STAMP_ID = "~stamp"
+USER_WORD_FREQ = 10_000
+WRITE_TIMEOUT_S = 10.0
+SNIPPET_CHARS = 80
+_SENTENCE_END = "。；！？;!?\n"
+
+logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
-@functools.lru_cache(maxsize=8)
-def _jieba(words_file: str, cache_dir: str, stamp: float) -> jieba.Tokenizer:
-    """One private tokenizer per process and word list: never jieba's global one."""
-    tokenizer = jieba.Tokenizer()
-    if cache_dir:
-        tokenizer.tmp_dir = cache_dir
-    tokenizer.initialize()
-    if words_file and Path(words_file).exists():
-        for word in Path(words_file).read_text(encoding="utf-8").split("\n"):
-            if word:
-                tokenizer.add_word(word, freq=10_000)
-    return tokenizer
+class SearchBusy(KBError):
+    def __init__(self, where: str):
+        super().__init__(f"the search index at {where} is locked by another writer; try again")
+
+
+# -- jieba: one dictionary load per process, one private tokenizer per word list --------------------
+_jieba_lock = threading.RLock()
+
+
+_base: tuple[dict[str, int], int] | None = None
+
+
+def _base_dictionary(cache_dir: str) -> tuple[dict[str, int], int]:
+    """jieba's dictionary, loaded once per process whatever the data dir (it is the same dictionary),
+    from jieba's cache file in ``cache_dir`` when there is one there."""
+    global _base
+    with _jieba_lock:
+        if _base is None:
+            tokenizer = jieba.Tokenizer()
+            if cache_dir:
+                Path(cache_dir).mkdir(parents=True, exist_ok=True)
+                tokenizer.tmp_dir = cache_dir
+            tokenizer.initialize()
+            _base = tokenizer.FREQ, tokenizer.total
+        return _base
+
+
+def preload(cache_dir: str = "") -> None:
+    """Load jieba's dictionary now, e.g. in a server's master process before it forks workers."""
+    _base_dictionary(cache_dir)
+
+
+class _UserWords:
+    """A private ``jieba.Tokenizer`` and the user words applied to it, kept in step with a words file."""
+
+    def __init__(self, cache_dir: str):
+        freq, total = _base_dictionary(cache_dir)
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.FREQ, self.tokenizer.total = dict(freq), total
+        self.tokenizer.initialized = True
+        self.original: dict[str, int | None] = {}
+        self.stamp: tuple[int, int] | None = None
+
+    def sync(self, words_file: str) -> jieba.Tokenizer:
+        path = Path(words_file) if words_file else None
+        try:
+            st = path.stat() if path else None
+        except FileNotFoundError:
+            st = None
+        stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
+        if stamp != self.stamp:
+            wanted = set(path.read_text(encoding="utf-8").split("\n")) - {""} if st else set()
+            for word in set(self.original) - wanted:
+                self._set(word, self.original.pop(word))
+            for word in wanted - set(self.original):
+                self.original[word] = self.tokenizer.FREQ.get(word)
+                self._set(word, USER_WORD_FREQ)
+            self.stamp = stamp
+        return self.tokenizer
+
+    def _set(self, word: str, freq: int | None) -> None:
+        """Like ``Tokenizer.add_word`` but without jieba's global force-split when a word is removed."""
+        freq_table = self.tokenizer.FREQ
+        self.tokenizer.total += (freq or 0) - freq_table.get(word, 0)
+        freq_table[word] = freq or 0
+        for i in range(1, len(word)):
+            freq_table.setdefault(word[:i], 0)
+
+
+@functools.cache
+def _user_words(words_file: str, cache_dir: str) -> _UserWords:
+    return _UserWords(cache_dir)
+
+
+def _tokenizer(words_file: str, cache_dir: str) -> jieba.Tokenizer:
+    with _jieba_lock:
+        return _user_words(words_file, cache_dir).sync(words_file)
 
 
 def words(text: str, words_file: str = "", cache_dir: str = "") -> Iterator[tuple[str, int, int]]:
     """(word, start, end) over the folded text, offsets into ``text``; acronyms stay single words."""
+    for word, start, end, _ in _words(text, words_file, cache_dir):
+        yield word, start, end
+
+
+def _words(text: str, words_file: str, cache_dir: str) -> Iterator[tuple[str, int, int, bool]]:
+    """Like :func:`words`, each with whether something (punctuation, a symbol) stood before it."""
     folded, offsets = fold_with_offsets(text)
-    stamp = Path(words_file).stat().st_mtime if words_file and Path(words_file).exists() else 0.0
     tokenizer = None
+    previous_end = 0
     for run in _RUNS.finditer(folded):
         if ACRONYM.fullmatch(run.group(0)):
             pieces = [(run.group(0), 0, len(run.group(0)))]
         else:
-            tokenizer = tokenizer or _jieba(words_file, cache_dir, stamp)
+            tokenizer = tokenizer or _tokenizer(words_file, cache_dir)
             pieces = list(tokenizer.tokenize(run.group(0)))
+        gap = run.start() != previous_end
+        previous_end = run.end()
         for word, start, end in pieces:
             a, b = run.start() + start, run.start() + end
-            yield word, offsets[a], offsets[b - 1] + 1
+            yield word, offsets[a], offsets[b - 1] + 1, gap
+            gap = False
 
 
 def bigrams(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every pair of adjacent folded characters, then the last character alone (so one-character
+    queries find it too); offsets into ``text``."""
     folded, offsets = fold_with_offsets(text)
     for i in range(len(folded) - 1):
         yield folded[i:i + 2], offsets[i], offsets[i + 1] + 1
+    if folded:
+        yield folded[-1], offsets[-1], offsets[-1] + 1
 
 
 class _KBTokenizer(Tokenizer):
@@ -74,14 +171,20 @@ class _KBTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pieces = bigrams(value) if self.kind == "grams" else words(value, self.words_file, self.cache_dir)
-        for position, (text, start, end) in enumerate(pieces):
+        if self.kind == "grams":
+            pieces = ((gram, start, end, False) for gram, start, end in bigrams(value))
+        else:
+            pieces = _words(value, self.words_file, self.cache_dir)
+        position = start_pos - 1
+        for text, start, end, gap in pieces:
+            # a gap in the text leaves a hole in the positions, so a phrase never matches across it
+            position += 2 if gap and position >= start_pos else 1
             token.text = text
             token.boost = 1.0
             if keeporiginal:
                 token.original = text
             if positions:
-                token.pos = start_pos + position
+                token.pos = position
             if chars:
                 token.startchar = start_char + start
                 token.endchar = start_char + end
@@ -89,13 +192,19 @@ class _KBTokenizer(Tokenizer):
 
 
 def schema(words_file: str = "", cache_dir: str = "") -> Schema:
+    words_analyzer = _KBTokenizer("words", words_file, cache_dir)
+    grams_analyzer = _KBTokenizer("grams")
     return Schema(
         kind=ID(stored=True), id=ID(stored=True, unique=True), document=ID(stored=True),
-        words=TEXT(analyzer=_KBTokenizer("words", words_file, cache_dir), phrase=True),
-        grams=TEXT(analyzer=_KBTokenizer("grams"), phrase=True),
+        digest=STORED, text=STORED, title=STORED, stamp=STORED,
+        words=TEXT(analyzer=words_analyzer, phrase=True),
+        grams=TEXT(analyzer=grams_analyzer, phrase=True),
+        title_words=TEXT(analyzer=words_analyzer, phrase=True, field_boost=2.0),
+        title_grams=TEXT(analyzer=grams_analyzer, phrase=True, field_boost=2.0),
     )
 
 
+# -- queries --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Term:
     """One part of a query: a word, an acronym or a quoted phrase, by its key."""
@@ -103,25 +212,277 @@ class Term:
     key: str
 
     def query(self, words_file: str, cache_dir: str) -> Q.Query:
-        if ACRONYM.fullmatch(self.key):
-            return Q.Term("words", self.key)
+        """Any text that contains the key matches (through the bigrams); a text where it is a whole
+        jieba word or a whole acronym scores higher (through the words)."""
         if len(self.key) == 1:
-            return Q.Prefix("grams", self.key)
-        grams = Q.Phrase("grams", [g for g, _, _ in bigrams(self.key)])
+            return _Or([Q.Prefix("grams", self.key), Q.Prefix("title_grams", self.key)])
         tokens = [w for w, _, _ in words(self.key, words_file, cache_dir)]
-        exact = Q.Phrase("words", tokens) if len(tokens) > 1 else Q.Term("words", tokens[0]) if tokens else None
-        return Q.Or([grams, exact]) if exact is not None else grams
+        if "".join(tokens) != self.key:  # punctuation inside: only the bigrams see it
+            tokens = []
+        grams = [g for g, _, _ in bigrams(self.key)][:-1]
+        return _Or([_sequence(f"{prefix}grams", grams) for prefix in ("", "title_")]
+                    + [_sequence(f"{prefix}words", tokens, boost=2.0) for prefix in ("", "title_") if tokens])
+
+
+class _Or(Q.Or):
+    """An Or that always builds a plain union matcher: Whoosh's array matcher costs more than it saves here."""
+
+    matcher_type = Q.Or.DEFAULT_MATCHER
+
+
+def _sequence(fieldname: str, tokens: list[str], boost: float = 1.0) -> Q.Query:
+    if len(tokens) == 1:
+        return Q.Term(fieldname, tokens[0], boost=boost)
+    return Q.Phrase(fieldname, tokens, boost=boost)
 
 
 def parse_query(text: str) -> list[Term]:
     """Quoted phrases ("…" or “…”) stay whole; other words are split at spaces; every part is required."""
     parts = re.findall(r'"([^"]+)"|“([^”]+)”|(\S+)', text)
     terms = [label_key(next(p for p in part if p)) for part in parts]
-    return [Term(key) for key in terms if key]
+    unique: list[Term] = []
+    for key in terms:
+        if key and Term(key) not in unique:
+            unique.append(Term(key))
+    return unique
 
 
-def open_or_create(directory: Path, words_file: str = "", cache_dir: str = ""):
-    directory.mkdir(parents=True, exist_ok=True)
-    if whoosh_index.exists_in(str(directory)):
-        return whoosh_index.open_dir(str(directory))
-    return whoosh_index.create_in(str(directory), schema(words_file, cache_dir))
+def highlights(text: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
+    """Where the query's terms occur in ``text``, as sorted, merged (start, end) offsets into it."""
+    folded, offsets = fold_with_offsets(text)
+    spans = []
+    for term in terms:
+        at = folded.find(term.key)
+        while at >= 0:
+            spans.append((offsets[at], offsets[at + len(term.key) - 1] + 1))
+            at = folded.find(term.key, at + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) -> tuple[int, str]:
+    """A window of about ``size`` characters around the first span, starting at a sentence when one
+    starts shortly before it: (offset of the window in ``text``, window)."""
+    if len(text) <= size:
+        return 0, text
+    first = spans[0][0] if spans else 0
+    start = max(0, first - size // 4)
+    boundary = max(text.rfind(ch, start, first) for ch in _SENTENCE_END)
+    if boundary >= 0:
+        start = boundary + 1
+    start = max(0, min(start, len(text) - size))
+    return start, text[start:start + size]
+
+
+# -- the index ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchDoc:
+    """One entry or passage as the index sees it."""
+
+    kind: str  # "entry" | "passage"
+    id: str
+    document: str
+    text: str
+    title: str = ""
+    boost: float = 1.0
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(json.dumps([self.kind, self.document, self.text, self.title, self.boost],
+                                       ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: str
+    document: str
+    score: float
+    title: str
+    offset: int
+    snippet: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    total: int
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    updated: int
+    deleted: int
+    revision: int
+
+
+class SearchIndex:
+    """A Whoosh index in ``directory``; the jieba cache lives in ``cache_dir`` (the data dir).
+
+    Writers take Whoosh's lock with a timeout and hold it only while writing; each thread keeps its own
+    searcher and refreshes it on every search, so changes by other processes show at once.
+    """
+
+    def __init__(self, directory: Path, cache_dir: Path | None = None):
+        self.directory = Path(directory)
+        self.words_file = str((self.directory / "words.txt").resolve())
+        self.cache_dir = str(Path(cache_dir or self.directory).resolve())
+        self._local = threading.local()
+        self._ix = None
+
+    # -- opening ------------------------------------------------------------------------------
+    def _index(self):
+        if self._ix is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            wanted = schema(self.words_file, self.cache_dir)
+            if whoosh_index.exists_in(str(self.directory)):
+                ix = whoosh_index.open_dir(str(self.directory))
+                if ix.schema == wanted:
+                    self._ix = ix
+                    return ix
+                ix.close()  # made elsewhere (another data dir path) or by an older kb: start afresh
+            self._ix = whoosh_index.create_in(str(self.directory), wanted)
+        return self._ix
+
+    def preload(self) -> None:
+        preload(self.cache_dir)
+        _tokenizer(self.words_file, self.cache_dir)
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    def _searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._index().searcher(weighting=BM25F())
+        else:
+            searcher = searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    def revision(self) -> int | None:
+        """The store revision the index reflects, or None for a new or unstamped index."""
+        stamp = self._searcher().document(id=_STAMP_ID)
+        return None if stamp is None else int(stamp["stamp"])
+
+    # -- writing ------------------------------------------------------------------------------
+    def _writer(self):
+        try:
+            return self._index().writer(timeout=WRITE_TIMEOUT_S)
+        except LockError as error:
+            raise SearchBusy(str(self.directory)) from error
+
+    def _write_words(self, user_words: Iterable[str]) -> None:
+        keys = sorted({label_key(w) for w in user_words} - {""})
+        text = "\n".join(k for k in keys if len(k) > 1 and not ACRONYM.fullmatch(k)) + "\n"
+        path = Path(self.words_file)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+
+    def sync(self, docs: Iterable[SearchDoc], user_words: Iterable[str], revision: int,
+             rebuild: bool = False) -> SyncReport:
+        """Make the index hold exactly ``docs`` at ``revision``: only what changed is rewritten, unless
+        ``rebuild``. Another process that synced to the same revision meanwhile makes this a no-op."""
+        docs = list(docs)
+        writer = self._writer()
+        try:
+            reader = writer.reader()
+            held = {f["id"]: f.get("digest") for f in reader.all_stored_fields() if f.get("id") != _STAMP_ID}
+            stamp = next((f for f in reader.all_stored_fields() if f.get("id") == _STAMP_ID), None)
+            if not rebuild and stamp is not None and int(stamp["stamp"]) == revision:
+                writer.cancel()
+                return SyncReport(0, 0, 0, revision)
+            self._write_words(user_words)
+            wanted = {d.id: d for d in docs}
+            if rebuild:
+                added, updated, deleted = len(wanted), 0, 0
+                changed = list(wanted.values())
+                for doc in changed:
+                    writer.add_document(**_fields(doc))
+                writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+                writer.commit(mergetype=writing.CLEAR)
+                return SyncReport(added, updated, deleted, revision)
+            deleted = 0
+            for doc_id in held.keys() - wanted.keys():
+                writer.delete_by_term("id", doc_id)
+                deleted += 1
+            added = updated = 0
+            for doc in wanted.values():
+                if doc.id not in held:
+                    writer.add_document(**_fields(doc))
+                    added += 1
+                elif held[doc.id] != doc.digest:
+                    writer.update_document(**_fields(doc))
+                    updated += 1
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+            writer.commit()
+            return SyncReport(added, updated, deleted, revision)
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
+               revision: int) -> None:
+        """Apply a few changes (an editor's write) in one short commit, with the new revision."""
+        docs = list(docs)
+        for doc in docs:  # analyse before taking the lock
+            list(words(doc.text + doc.title, self.words_file, self.cache_dir))
+        self._write_words(user_words)
+        writer = self._writer()
+        try:
+            for doc_id in deleted:
+                writer.delete_by_term("id", doc_id)
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+            writer.commit()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    # -- searching ----------------------------------------------------------------------------
+    def search(self, text: str, document: str | None = None, kind: str | None = None,
+               limit: int | None = 10, offset: int = 0) -> Results:
+        """Entries and passages that contain every part of the query, best first."""
+        terms = parse_query(text)
+        if not terms:
+            return Results(0, [])
+        query = Q.And([t.query(self.words_file, self.cache_dir) for t in terms])
+        filters = [Q.Term(name, value) for name, value in (("kind", kind), ("document", document)) if value]
+        searcher = self._searcher()
+        # every match is scored: cheaper here than a second pass to count them
+        results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
+        stop = None if limit is None else offset + limit
+        hits = []
+        for found in results[offset:stop]:
+            body = found["text"]
+            spans = highlights(body, terms)
+            start, window = snippet(body, spans)
+            inside = [(max(s, start) - start, min(e, start + len(window)) - start)
+                      for s, e in spans if s < start + len(window) and e > start]
+            hits.append(Hit(found["kind"], found["id"], found["document"], round(found.score, 4),
+                            found.get("title", ""), start, window, inside))
+        return Results(results.scored_length(), hits)
+
+
+def _fields(doc: SearchDoc) -> dict:
+    return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
+            "text": doc.text, "title": doc.title, "words": doc.text, "grams": doc.text,
+            "title_words": doc.title, "title_grams": doc.title, "_boost": doc.boost}

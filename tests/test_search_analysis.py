@@ -32,8 +32,8 @@ def test_word_positions_are_sequential_and_offsets_cover_the_text():
     assert "".join(text[s:e] for _, s, e in pieces) == text
 
 
-def test_bigrams_cover_every_pair_of_characters():
-    assert [g for g, _, _ in bigrams("清远鸡品牌")] == ["清远", "远鸡", "鸡品", "品牌"]
+def test_bigrams_cover_every_pair_of_characters_then_the_last_alone():
+    assert [g for g, _, _ in bigrams("清远鸡品牌")] == ["清远", "远鸡", "鸡品", "品牌", "牌"]
 
 
 def test_query_parts_and_quoted_phrases():
