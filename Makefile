@@ -34,6 +34,7 @@ test: lint importcheck
 
 bench: install
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,11 +97,13 @@ def build(settings: Settings) -> list[DocumentReport]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(make_engine(settings.database_url))
     store.create()
-    revision = int(store.info().get("revision", "0")) + 1
+    previous = store.info()
+    revision = int(previous.get("revision", "0")) + 1
     store.replace_content(
         [d.document for d in parsed], [p for d in parsed for p in d.passages],
         [e for d in parsed for e in d.entries], all_uses, links,
-        {"revision": str(revision), "corpus": fingerprint(files)},
+        # the store's identity tells a search index made for another store (or an older copy) apart
+        {"revision": str(revision), "corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
     )
     kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
     try:

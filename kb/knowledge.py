@@ -96,14 +96,16 @@ class KnowledgeBase:
 
     def sync_index(self, rebuild: bool = False) -> SyncReport:
         """Bring the search index up to the store's revision (a no-op when its stamp says it is)."""
-        report = self._search_index().sync(self.search_docs(), self.user_words(), self.revision, rebuild)
+        self.refresh()
+        report = self._search_index().sync(self.search_docs(), self.user_words(), self.revision, rebuild,
+                                           store=self.store_id)
         self._index_checked = True
         return report
 
     def ensure_index(self) -> None:
         """At start: repair a stale index (e.g. after a crash between a store commit and the index update)."""
-        index = self._search_index()
-        if index.revision() != self.revision:
+        self.refresh()
+        if self._search_index().stamp() != (self.store_id, self.revision):
             self.sync_index()
         self._index_checked = True
 
@@ -138,6 +140,19 @@ class KnowledgeBase:
     @property
     def revision(self) -> int:
         return int(self.info["revision"])
+
+    @property
+    def store_id(self) -> str:
+        return self.info.get("store", "")
+
+    def refresh(self) -> bool:
+        """Reload from the store if it changed since (another process wrote); whether it had."""
+        info = self.store.info()
+        if (info.get("store"), info.get("revision")) == (self.info.get("store"), self.info.get("revision")):
+            return False
+        self.info = info
+        self._index(self.store.load())
+        return True
 
     def documents(self) -> list[Document]:
         return list(self._documents.values())

