@@ -77,9 +77,11 @@ def related_in(entries: list[Entry], matcher: LabelMatcher) -> dict[str, list[st
     return links
 
 
-def build(settings: Settings) -> list[DocumentReport]:
+def build(settings: Settings, index: bool = True) -> list[DocumentReport]:
     """Parse the whole corpus first; only then replace the store's content, in one transaction,
-    so a document that cannot be ingested leaves the previous KB untouched."""
+    so a document that cannot be ingested leaves the previous KB untouched. Then bring the search
+    index up to date, unless ``index`` is false (a bulk load: the index catches up at the next start
+    or ``kb reindex``, its stamp telling it is stale)."""
     files = corpus_files(settings.corpus_dir)
     parsed = [parse_file(path) for path in files]
     _check_unique_ids(parsed)
@@ -105,6 +107,9 @@ def build(settings: Settings) -> list[DocumentReport]:
         # the store's identity tells a search index made for another store (or an older copy) apart
         {"revision": str(revision), "corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
     )
+    if not index:
+        store.engine.dispose()
+        return reports
     kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
     try:
         kb.sync_index()

@@ -22,7 +22,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     if args.if_changed and is_current(settings):
         print(f"KB is current with {settings.corpus_dir}/ (nothing to do)")
         return 0
-    reports = build(settings)
+    reports = build(settings, index=not args.no_index)
     print(f"{'document':<24} {'passages':>8} {'entries':>8} {'citations':>9} {'mentions':>8}")
     for r in reports:
         print(f"{r.id:<24} {r.passages:>8} {r.entries:>8} {r.citations:>9} {r.mentions:>8}")
@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="(re)build the KB from the corpus directory")
     p.add_argument("--if-changed", action="store_true", help="do nothing if the KB already holds this corpus")
+    p.add_argument("--no-index", action="store_true",
+                   help="write the store only; the search index catches up at the next start or `kb reindex`")
     p.set_defaults(run=cmd_build)
     p = sub.add_parser("entries", help="print the glossary entries as JSON")
     p.add_argument("--document", help="only this document's entries")

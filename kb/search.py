@@ -39,6 +39,7 @@ _RUNS = re.compile(ACRONYM.pattern + r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff
 _STAMP_ID = "~stamp"
 USER_WORD_FREQ = 10_000
 WRITE_TIMEOUT_S = 10.0
+WRITER_MEMORY_MB = 1024  # postings kept in memory before Whoosh spills sorted runs to disk (slow)
 SNIPPET_CHARS = 80
 TITLE_SEPARATOR = "|"  # kept by the normaliser, so no phrase runs from a text into its title
 _SENTENCE_END = "。；！？;!?\n"
@@ -454,7 +455,7 @@ class SearchIndex:
     # -- writing ------------------------------------------------------------------------------
     def _writer(self):
         try:
-            return self._index().writer(timeout=WRITE_TIMEOUT_S, codec=_Codec())
+            return self._index().writer(timeout=WRITE_TIMEOUT_S, codec=_Codec(), limitmb=WRITER_MEMORY_MB)
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
 
