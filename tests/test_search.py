@@ -1,0 +1,643 @@
+"""Full-text search: what a query finds (derived from the data), filters, paging, ranking, the CLI, and
+the index as a derived, stamped copy of the store that other processes and editors keep current."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import kb.search as search_module
+from kb.build import build
+from kb.cli import main
+from kb.config import Settings
+from kb.errors import InvalidRequest, NotFound
+from kb.knowledge import KnowledgeBase
+from kb.normalize import label_key
+from kb.search import SearchDoc, SearchIndex, words
+from tests.conftest import ROOT, make_settings
+
+MINI = """2025年某某市政府工作报告
+——2025年1月12日在某某市人民代表大会上
+各位代表：
+一、2024年工作回顾
+过去一年，我们深入实施“百千万工程”［1］，落实“3+2”产业集群［2］部署，清远鸡品牌影响力持续提升。
+二、2025年工作安排
+继续推进百千万工程，壮大“3+2”产业集群，推动13+2项目落地。
+名词解释
+1.百千万工程：全称“百县千镇万村高质量发展工程”，“百”指县，“千”指镇，“万”指村。
+2.“3+2”产业集群：指以智能家居、汽车零部件、新材料为主导产业的产业体系。
+"""
+
+# A term no report uses and jieba splits ("青禾", "智链"): it appears only when a test adds it.
+NEW_TERM = "青禾智链"
+# MINI with the new term in the passage that already names 百千万工程, and a glossary entry for it.
+MINI_WITH_NEW_TERM = MINI.replace(
+    "推动13+2项目落地。", f"推动13+2项目落地，打造{NEW_TERM}示范区［3］。"
+) + f"3.{NEW_TERM}：指依托数字平台建设的农业产业链协同示范项目。\n"
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def all_hits(kb: KnowledgeBase, query: str, **filters) -> list[dict]:
+    """Every hit of ``query``, page after page of the largest allowed size."""
+    hits: list[dict] = []
+    cursor = None
+    while True:
+        page = kb.search(query, limit=100, cursor=cursor, **filters)
+        hits += page["hits"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return hits
+
+
+def searchable_fields(kb: KnowledgeBase) -> dict[tuple[str, str], list[str]]:
+    """(type, id) -> the folded strings a hit may match in: an entry's headword, definition and labels;
+    a passage's text and section headings."""
+    fields = {("entry", e.id): [label_key(s) for s in (e.headword, e.definition, *(lb.text for lb in e.labels))]
+              for e in kb.entries()}
+    fields.update({("passage", p.id): [label_key(s) for s in (p.text, *p.section)] for p in kb.passages()})
+    return fields
+
+
+def containing(kb: KnowledgeBase, *keys: str) -> set[tuple[str, str]]:
+    """Every entry and passage where each key occurs in one of its searchable fields."""
+    return {item for item, texts in searchable_fields(kb).items()
+            if all(any(key in text for text in texts) for key in keys)}
+
+
+def passages_containing(kb: KnowledgeBase, key: str) -> set[str]:
+    return {p.id for p in kb.passages() if key in label_key(p.text)}
+
+
+def entries_labelled(kb: KnowledgeBase, key: str) -> set[str]:
+    return {e.id for e in kb.entries() if key in {label_key(lb.text) for lb in e.labels if lb.kind != "component"}}
+
+
+def ids(hits: list[dict]) -> list[tuple[str, str]]:
+    return [(h["type"], h["id"]) for h in hits]
+
+
+def index_view(hits: list[dict]) -> list[dict]:
+    """The part of a hit that comes from the index alone (not from a KnowledgeBase's in-memory snapshot)."""
+    return [{k: h[k] for k in ("type", "id", "document", "snippet", "offset", "highlights")} for h in hits]
+
+
+def cursor_for(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def open_index(settings: Settings) -> SearchIndex:
+    """The search index of a data dir, opened exactly as KnowledgeBase.open opens it."""
+    return SearchIndex(settings.data_dir / "index", settings.data_dir)
+
+
+def built(tmp_path, text: str = MINI) -> Settings:
+    settings = make_settings(tmp_path, {"mini-2025": text})
+    build(settings)
+    return settings
+
+
+def set_corpus(settings: Settings, text: str) -> None:
+    (settings.corpus_dir / "mini-2025.txt").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def opened():
+    """Open KnowledgeBases through ``opened(settings)``; all are closed after the test."""
+    bases: list[KnowledgeBase] = []
+
+    def open_kb(settings: Settings) -> KnowledgeBase:
+        bases.append(KnowledgeBase.open(settings))
+        return bases[-1]
+
+    yield open_kb
+    for base in bases:
+        base.close()
+
+
+# -- 1. acronyms --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["3+2", "1+6+N", "“3+1+N”", "１＋６＋Ｎ", "1310"])
+def test_acronym_finds_every_passage_containing_it_and_its_entry(kb, query):
+    key = label_key(query)
+    hits = all_hits(kb, query)
+    found = set(ids(hits))
+    expected_passages = passages_containing(kb, key)
+    defining = entries_labelled(kb, key)
+    assert expected_passages and defining  # the acronym is really in the corpus
+    assert {("passage", p) for p in expected_passages} <= found
+    assert {("entry", e) for e in defining} <= found
+    assert found == containing(kb, key)  # and nothing that does not contain it
+    for hit in hits:
+        for start, end in hit["highlights"]:
+            assert label_key(hit["snippet"][start:end]) == key
+
+
+def test_an_acronym_query_in_any_spelling_gives_the_same_hits(kb):
+    assert ids(all_hits(kb, "1+6+N")) == ids(all_hits(kb, "１＋６＋Ｎ")) == ids(all_hits(kb, "“1+6+n”"))
+
+
+# -- 2. quoted phrases --------------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ['"高质量发展"', "“高质量发展”"])
+def test_quoted_phrase_hits_contain_it_and_every_passage_with_it_is_found(kb, query):
+    key = "高质量发展"
+    hits = all_hits(kb, query)
+    fields = searchable_fields(kb)
+    assert hits
+    for hit in hits:
+        assert any(key in text for text in fields[(hit["type"], hit["id"])]), hit["id"]
+    assert {("passage", p) for p in passages_containing(kb, key)} <= set(ids(hits))
+
+
+def test_both_quote_styles_and_no_quotes_agree(kb):
+    assert ids(all_hits(kb, '"高质量发展"')) == ids(all_hits(kb, "“高质量发展”")) == ids(all_hits(kb, "高质量发展"))
+
+
+# -- 3. traditional characters ------------------------------------------------------------------------
+def test_traditional_query_gives_the_same_hits_as_simplified(kb):
+    simplified = all_hits(kb, "百千万工程")
+    assert simplified
+    assert ids(all_hits(kb, "百千萬工程")) == ids(simplified)
+
+
+# -- 4. substrings that are not words -----------------------------------------------------------------
+def cross_word_substring(kb: KnowledgeBase) -> str:
+    """The first three-Chinese-character substring of a body paragraph (not a heading or the salutation)
+    that spans two jieba words there, is no word of any passage nor one word as a query, and occurs in at
+    least two passages."""
+    index = kb.search_index
+    tokens = {p.id: list(words(p.text, index.words_file, index.cache_dir)) for p in kb.passages()}
+    every_word = {w for found in tokens.values() for w, _, _ in found}
+    texts = [label_key(p.text) for p in kb.passages()]
+    for passage in (p for p in kb.passages() if len(p.text) > 40):
+        pairs = zip(tokens[passage.id], tokens[passage.id][1:], strict=False)
+        for (_, _, first_end), (_, second_start, second_end) in pairs:
+            candidate = passage.text[first_end - 1:first_end + 2]
+            if not (first_end == second_start and second_end - second_start >= 2
+                    and all("\u4e00" <= ch <= "\u9fff" for ch in candidate)):
+                continue
+            as_query = [w for w, _, _ in words(candidate, index.words_file, index.cache_dir)]
+            if candidate in every_word or as_query == [candidate]:
+                continue
+            if sum(candidate in text for text in texts) >= 2:
+                return candidate
+    raise AssertionError("no cross-word substring in the corpus")
+
+
+def test_substring_across_words_is_found_in_exactly_the_passages_containing_it(kb):
+    substring = cross_word_substring(kb)
+    hits = all_hits(kb, substring, type="passage")
+    expected = {item for item in containing(kb, substring) if item[0] == "passage"}
+    assert set(ids(hits)) == expected
+    assert {("passage", p) for p in passages_containing(kb, substring)} <= expected
+
+
+# -- 5. several words in any order --------------------------------------------------------------------
+@pytest.mark.parametrize("first,second", [("清远鸡", "品牌"), ("乡村", "振兴"), ("科技", "创新")])
+def test_free_text_words_in_any_order(kb, first, second):
+    forward = all_hits(kb, f"{first} {second}")
+    backward = all_hits(kb, f"{second}　{first}")  # an ideographic space separates words too
+    assert set(ids(forward)) == set(ids(backward))
+    expected = containing(kb, first, second)
+    assert expected
+    assert set(ids(forward)) == expected
+    both = {p.id for p in kb.passages() if first in label_key(p.text) and second in label_key(p.text)}
+    assert {("passage", p) for p in both} <= set(ids(forward))
+
+
+def test_only_texts_containing_the_query_match(tmp_path):
+    texts = {
+        "t:p1": "壮大产业，集群发展",  # the words of 产业集群, apart
+        "t:p2": "壮大产业集群发展",
+        "t:p3": "落实“3+2”产业集群部署",
+        "t:p4": "集群与产业集聚",  # every character pair of 产业集群, never in a row
+        "t:p5": "清远市远鸡岭",  # 清远 and 远鸡, not 清远鸡
+        "t:p6": "打造清远鸡品牌",
+    }
+    index = SearchIndex(tmp_path / "index")
+    try:
+        index.sync([SearchDoc("passage", i, "t", text) for i, text in texts.items()], [], revision=1)
+
+        def found(query: str) -> set[str]:
+            return {hit.id for hit in index.search(query, limit=None).hits}
+
+        queries = ["产业集群", "3+2产业集群", "产业，集群", "集群发展", "产业 集群", "清远鸡", "清远鸡 品牌", "远鸡"]
+        for query in queries:
+            keys = [label_key(part) for part in query.split()]
+            assert found(query) == {i for i, text in texts.items() if all(k in label_key(text) for k in keys)}
+    finally:
+        index.close()
+
+
+def separator_queries(kb: KnowledgeBase) -> list[str]:
+    """Strings that span two of a hit's fields: the end of an entry's label and the start of the next
+    one, and the end of a passage's text and the start of its section heading, joined by "|"."""
+    entry = next(e for e in kb.entries() if len(e.labels) > 1 and all(len(lb.text) > 1 for lb in e.labels[:2]))
+    passage = next(p for p in kb.passages() if p.section and p.text not in p.section)
+    return [f"{entry.labels[0].text[-2:]}|{entry.labels[1].text[:2]}", f"{passage.text[-2:]}|{passage.section[0][:2]}"]
+
+
+def test_a_query_never_matches_across_two_fields(kb):
+    for query in separator_queries(kb):
+        assert set(ids(all_hits(kb, query))) == containing(kb, label_key(query)), query
+
+
+# -- 6. filters and bad parameters --------------------------------------------------------------------
+@pytest.mark.parametrize("document", ["qingcheng-2024", "sichuan-2026", "jiangxi-2026"])
+def test_document_filter_keeps_only_that_documents_hits(kb, document):
+    hits = all_hits(kb, "高质量发展", document=document)
+    assert hits
+    assert {h["document"] for h in hits} == {document}
+    expected = {item for item in containing(kb, "高质量发展")
+                if (kb.entry(item[1]).document if item[0] == "entry" else kb.passage(item[1]).document) == document}
+    assert set(ids(hits)) == expected
+
+
+def test_unknown_document_is_not_found(kb):
+    with pytest.raises(NotFound):
+        kb.search("高质量发展", document="nowhere-2099")
+
+
+@pytest.mark.parametrize("kind", ["entry", "passage"])
+def test_type_filter_keeps_only_that_type(kb, kind):
+    hits = all_hits(kb, "百千万工程", type=kind)
+    assert hits and {h["type"] for h in hits} == {kind}
+    assert set(ids(hits)) == {item for item in containing(kb, "百千万工程") if item[0] == kind}
+
+
+@pytest.mark.parametrize("arguments,parameter", [
+    ({"type": "entries"}, "type"),
+    ({"type": ""}, "type"),
+    ({"limit": 0}, "limit"),
+    ({"limit": 101}, "limit"),
+    ({"limit": -5}, "limit"),
+])
+def test_bad_type_or_limit_is_an_invalid_request(kb, arguments, parameter):
+    with pytest.raises(InvalidRequest) as raised:
+        kb.search("百千万工程", **arguments)
+    assert raised.value.parameter == parameter
+
+
+# -- 7. paging ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [3, 7, 20])
+def test_cursor_pages_concatenate_to_one_big_page(kb, size):
+    whole = kb.search("高质量发展", limit=100)
+    assert size < whole["total"] <= 100 and whole["next_cursor"] is None
+    pages = []
+    cursor = None
+    while True:
+        page = kb.search("高质量发展", limit=size, cursor=cursor)
+        assert page["total"] == whole["total"]
+        pages.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert all(len(p["hits"]) == size for p in pages[:-1]) and 1 <= len(pages[-1]["hits"]) <= size
+    assert [h for p in pages for h in p["hits"]] == whole["hits"]
+
+
+def test_paging_past_the_largest_page_returns_every_hit_once(kb):
+    hits = all_hits(kb, "发展")
+    first = kb.search("发展", limit=100)
+    assert first["total"] > 100 and first["next_cursor"] is not None
+    assert len(hits) == first["total"] == len(set(ids(hits)))
+    assert set(ids(hits)) == containing(kb, "发展")
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "abc", "%%%", cursor_for("x:10"), cursor_for("o:-1"),
+                                    cursor_for("o:ten"), cursor_for("o:")])
+def test_a_cursor_kb_did_not_make_is_an_invalid_request(kb, cursor):
+    with pytest.raises(InvalidRequest) as raised:
+        kb.search("高质量发展", cursor=cursor)
+    assert raised.value.parameter == "cursor"
+
+
+# -- 8. ranking ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["1310", "百千万工程", "3+2", "1+6+N"])
+def test_the_entry_a_label_names_ranks_above_every_passage(kb, query):
+    hits = all_hits(kb, query)
+    types = [h["type"] for h in hits]
+    assert "passage" in types
+    first_passage = types.index("passage")
+    for entry_id in entries_labelled(kb, label_key(query)):
+        assert ids(hits).index(("entry", entry_id)) < first_passage
+
+
+@pytest.mark.parametrize("query", ["高质量发展", "发展", "百千万工程", "清远鸡 品牌"])
+def test_hits_are_sorted_by_score(kb, query):
+    scores = [h["score"] for h in all_hits(kb, query)]
+    assert scores and scores == sorted(scores, reverse=True)
+
+
+# -- 9. nothing to search for -------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["", "   ", "“”", '""', "、", "，", "。", "：", "|"])
+def test_a_query_without_words_finds_nothing(kb, query):
+    assert kb.search(query) == {"query": query, "total": 0, "hits": [], "next_cursor": None}
+
+
+# -- snippets and highlights --------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ["高质量发展", "发展", "百千萬工程", "1+6+N", "清远鸡 品牌"])
+def test_snippets_are_windows_of_the_text_and_highlights_mark_the_query(kb, query):
+    keys = [label_key(part) for part in query.split()]
+    for hit in all_hits(kb, query):
+        item = kb.entry(hit["id"]) if hit["type"] == "entry" else kb.passage(hit["id"])
+        text = f"{item.headword}：{item.definition}" if hit["type"] == "entry" else item.text
+        snippet, offset, spans = hit["snippet"], hit["offset"], hit["highlights"]
+        assert text[offset:offset + len(snippet)] == snippet
+        assert all(0 <= start < end <= len(snippet) for start, end in spans)
+        assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))  # sorted, apart
+        if len(keys) == 1:  # every occurrence inside the window is marked
+            assert len(spans) >= label_key(snippet).count(keys[0])
+        for start, end in spans:
+            marked = label_key(snippet[start:end])
+            if start > 0 and end < len(snippet):
+                assert any(key in marked for key in keys) and set(marked) <= set("".join(keys))
+                if len(keys) == 1:
+                    assert marked == keys[0]
+            else:  # the window may cut a highlight at its edge
+                assert any(key.startswith(marked) or key.endswith(marked) or key in marked for key in keys)
+
+
+# -- 10. the CLI --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory) -> Settings:
+    """A small KB of one report, built once for read-only tests."""
+    return built(tmp_path_factory.mktemp("mini"))
+
+
+@pytest.fixture
+def cli(mini, monkeypatch, capsys):
+    monkeypatch.setenv("KB_CORPUS_DIR", str(mini.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(mini.data_dir))
+    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+@pytest.mark.parametrize("argv,arguments", [
+    (["百千万工程"], {}),
+    (["3+2", "--limit", "1"], {"limit": 1}),
+    (["百千萬工程", "--type", "passage"], {"type": "passage"}),
+    (["产业集群", "--document", "mini-2025", "--type", "entry"], {"document": "mini-2025", "type": "entry"}),
+    (["“3+2”"], {}),
+    (["、"], {}),
+])
+def test_cli_search_prints_what_the_api_returns(cli, mini, opened, argv, arguments):
+    status, out, _ = cli("search", *argv)
+    assert status == 0
+    assert json.loads(out) == opened(mini).search(argv[0], **arguments)
+
+
+def test_cli_search_follows_cursors(cli, mini, opened):
+    _, out, _ = cli("search", "3+2", "--limit", "1")
+    first = json.loads(out)
+    assert first["next_cursor"] is not None
+    status, out, _ = cli("search", "3+2", "--limit", "1", "--cursor", first["next_cursor"])
+    assert status == 0
+    second = json.loads(out)
+    assert second == opened(mini).search("3+2", limit=1, cursor=first["next_cursor"])
+    assert first["hits"][0]["id"] != second["hits"][0]["id"]
+
+
+def test_cli_search_errors(cli):
+    status, out, err = cli("search", "3+2", "--cursor", "garbage!")
+    assert status == 2 and out == "" and "cursor" in err and "Traceback" not in err
+    status, _, err = cli("search", "3+2", "--document", "nowhere-2099")
+    assert status == 2 and "nowhere-2099" in err
+    for bad in (["--limit", "0"], ["--limit", "101"], ["--type", "entries"]):
+        with pytest.raises(SystemExit) as raised:
+            cli("search", "3+2", *bad)
+        assert raised.value.code == 2
+
+
+# -- 11. the index is derived from the store ----------------------------------------------------------
+def test_the_index_stamp_is_the_store_revision(kb, settings):
+    index = open_index(settings)
+    try:
+        assert index.revision() == kb.revision == int(kb.store.info()["revision"])
+    finally:
+        index.close()
+
+
+def test_a_stale_index_is_repaired_on_the_first_search(tmp_path, opened):
+    settings = built(tmp_path)
+    old = opened(settings)
+    old_docs, old_words, old_revision, store = old.search_docs(), old.user_words(), old.revision, old.store_id
+    set_corpus(settings, MINI_WITH_NEW_TERM)
+    build(settings)
+    # a crash between the store commit and the index update: the index is left as it was before
+    stale = open_index(settings)
+    try:
+        assert stale.stamp() == (store, old_revision + 1)
+        rolled_back = stale.sync(old_docs, old_words, revision=old_revision, rebuild=True, store=store)
+        assert rolled_back == search_module.SyncReport(len(old_docs), 0, 0, old_revision)
+        assert stale.stamp() == (store, old_revision)
+        assert stale.search(NEW_TERM).total == 0
+    finally:
+        stale.close()
+    fresh = opened(settings)
+    assert (fresh.store_id, fresh.revision) == (store, old_revision + 1)
+    found = fresh.search(NEW_TERM)
+    assert {(h["type"], h["id"]) for h in found["hits"]} == {("entry", "mini-2025:3"), ("passage", "mini-2025:p5")}
+    reopened = open_index(settings)
+    try:
+        assert reopened.stamp() == (store, fresh.revision)
+    finally:
+        reopened.close()
+    assert fresh.sync_index() == search_module.SyncReport(0, 0, 0, fresh.revision)
+
+
+def test_reindex_command_rebuilds_the_same_results(tmp_path, monkeypatch, capsys, opened):
+    settings = built(tmp_path)
+    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    queries = ["百千万工程", "3+2", "产业集群", "清远鸡 品牌"]
+
+    def answers() -> list[dict]:
+        found = []
+        for query in queries:
+            assert main(["search", query, "--limit", "100"]) == 0
+            found.append(json.loads(capsys.readouterr().out))
+        return found
+
+    before = answers()
+    assert main(["reindex"]) == 0
+    out = capsys.readouterr().out
+    documents = len(opened(settings).search_docs())
+    assert out.strip() == f"indexed {documents} entries and passages at revision 1"
+    assert answers() == before
+    assert all(answer["total"] > 0 for answer in before)
+
+
+def test_sync_of_an_unchanged_store_is_a_no_op(kb):
+    assert kb.sync_index() == search_module.SyncReport(0, 0, 0, kb.revision)
+
+
+def test_sync_rewrites_only_what_changed(tmp_path, opened):
+    settings = built(tmp_path)
+    before = opened(settings)
+    old_docs, old_words, old_revision = before.search_docs(), before.user_words(), before.revision
+    set_corpus(settings, MINI.replace("推动13+2项目落地", "推动13+2项目早日落地"))
+    build(settings)
+    index = open_index(settings)
+    try:  # back to the index before the second build, so the next sync has the change to make
+        index.sync(old_docs, old_words, revision=old_revision, rebuild=True, store=before.store_id)
+    finally:
+        index.close()
+    after = opened(settings)
+    assert after.sync_index() == search_module.SyncReport(0, 1, 0, old_revision + 1)
+    assert ids(after.search("早日落地")["hits"]) == [("passage", "mini-2025:p5")]
+
+
+def test_update_of_one_document_makes_it_findable(tmp_path, opened):
+    settings = built(tmp_path)
+    base = opened(settings)
+    passage = base.passage("mini-2025:p5")
+    changed = SearchDoc("passage", passage.id, passage.document, passage.text + f"打造{NEW_TERM}示范区。",
+                        "|".join(passage.section))
+    index = open_index(settings)
+    try:
+        assert index.search(NEW_TERM).total == 0
+        index.update([changed], [], base.user_words(), revision=base.revision + 1, store=base.store_id)
+        found = index.search(NEW_TERM)
+        assert [(h.kind, h.id) for h in found.hits] == [("passage", passage.id)]
+        assert found.hits[0].snippet.endswith(f"打造{NEW_TERM}示范区。")
+    finally:
+        index.close()
+    reopened = open_index(settings)
+    try:
+        assert reopened.stamp() == (base.store_id, base.revision + 1)
+    finally:
+        reopened.close()
+
+
+def test_revision_after_a_write_is_the_revision_written(tmp_path):
+    settings = built(tmp_path)
+    index = open_index(settings)
+    try:
+        assert index.revision() == 1
+        index.update([], [], [], revision=2)
+        assert index.revision() == 2
+        index.sync([], [], revision=3)
+        assert index.revision() == 3
+    finally:
+        index.close()
+
+
+def test_an_old_knowledge_base_never_rolls_the_index_back(tmp_path, opened):
+    """A KnowledgeBase opened before another build must not stamp its old revision on the index."""
+    settings = built(tmp_path)
+    old = opened(settings)
+    old_docs, old_words, first, store = old.search_docs(), old.user_words(), old.revision, old.store_id
+    set_corpus(settings, MINI_WITH_NEW_TERM)
+    build(settings)
+    old.search("百千万工程")  # its first search checks the index against the revision it read at open
+    index = open_index(settings)
+    try:
+        assert index.stamp() == (store, first + 1)
+        assert index.search(NEW_TERM).total == 2
+        # nor does a sync of the older revision of the same store, made directly
+        assert index.sync(old_docs, old_words, revision=first, store=store) == search_module.SyncReport(
+            0, 0, 0, first + 1)
+        assert index.stamp() == (store, first + 1) and index.search(NEW_TERM).total == 2
+    finally:
+        index.close()
+
+
+# -- a searcher kept across writes --------------------------------------------------------------------
+def test_a_searcher_kept_across_an_update_sees_each_document_once(tmp_path, opened):
+    settings = built(tmp_path)
+    passage = opened(settings).passage("mini-2025:p5")
+    changed = SearchDoc("passage", passage.id, passage.document, passage.text + "再接再厉。", "|".join(passage.section))
+    index = open_index(settings)
+    try:
+        before = index.search("百千万工程")
+        assert passage.id in [h.id for h in before.hits]
+        index.update([changed], [], [], revision=2)
+        after = index.search("百千万工程")
+        assert sorted(h.id for h in after.hits) == sorted(h.id for h in before.hits)
+        assert after.total == before.total
+    finally:
+        index.close()
+
+
+def test_a_knowledge_base_that_searched_before_a_reindex_sees_each_hit_once(tmp_path, opened):
+    settings = built(tmp_path)
+    serving = opened(settings)
+    before = serving.search("百千万工程")
+    assert opened(settings).sync_index(rebuild=True).added == len(serving.search_docs())
+    after = serving.search("百千万工程")
+    assert ids(after["hits"]) == ids(before["hits"])
+    assert after["total"] == before["total"]
+
+
+# -- 12. two processes --------------------------------------------------------------------------------
+def kb_process(settings: Settings, *argv: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
+    env.update(KB_CORPUS_DIR=str(settings.corpus_dir), KB_DATA_DIR=str(settings.data_dir))
+    return subprocess.Popen([sys.executable, "-m", "kb.cli", *argv], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+
+
+def finish(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    return out
+
+
+def test_cli_module_runs_as_a_script():
+    assert 'if __name__ == "__main__"' in (ROOT / "kb" / "cli.py").read_text(encoding="utf-8")
+
+
+def test_two_processes_see_the_same_results_after_one_writes(tmp_path, opened, settings):
+    shared, settings = settings, built(tmp_path)
+    cache = shared.data_dir / "jieba.cache"
+    if cache.exists():  # spare the other processes building jieba's dictionary cache (it is the same)
+        shutil.copy2(cache, settings.data_dir / cache.name)
+    serving = opened(settings)
+    assert serving.search(NEW_TERM)["total"] == 0  # its searcher is now open
+    old_label = serving.search("百千万工程")
+    set_corpus(settings, MINI_WITH_NEW_TERM)
+    finish(kb_process(settings, "build"))
+    queries = [NEW_TERM, "百千万工程"]
+    others = [kb_process(settings, "search", query, "--limit", "100") for query in queries]
+    answers = [json.loads(finish(process)) for process in others]
+    for query, other in zip(queries, answers, strict=True):
+        here = serving.search(query, limit=100)
+        assert index_view(here["hits"]) == index_view(other["hits"]), query
+        assert here["total"] == other["total"]
+    new_term, label = answers
+    assert {(h["type"], h["id"]) for h in new_term["hits"]} == {("entry", "mini-2025:3"), ("passage", "mini-2025:p5")}
+    assert all(NEW_TERM in h["snippet"] for h in new_term["hits"])
+    assert set(ids(label["hits"])) == set(ids(old_label["hits"]))  # p5 is cited now, so it may rank higher
+    assert any(NEW_TERM in h["snippet"] for h in label["hits"])
+
+
+# -- 13. user words for the tokenizer -----------------------------------------------------------------
+def test_an_updated_word_list_reaches_the_tokenizer_without_reloading_jieba(tmp_path):
+    settings = built(tmp_path)
+    index = open_index(settings)
+    text = f"打造{NEW_TERM}示范区"
+    try:
+        assert NEW_TERM not in [w for w, _, _ in words(text, index.words_file, index.cache_dir)]
+        dictionary = search_module._base
+        user_words = search_module._user_words(index.words_file, index.cache_dir)
+        index.update([], [], [NEW_TERM, "百千万工程"], revision=2)
+        tokens = list(words(text, index.words_file, index.cache_dir))
+        assert (NEW_TERM, 2, 6) in tokens
+        assert search_module._base is dictionary  # jieba's dictionary was not loaded again
+        assert search_module._user_words(index.words_file, index.cache_dir) is user_words
+        index.update([], [], ["百千万工程"], revision=3)  # the editor removes the label again
+        assert NEW_TERM not in [w for w, _, _ in words(text, index.words_file, index.cache_dir)]
+    finally:
+        index.close()
