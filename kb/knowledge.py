@@ -13,7 +13,7 @@ from kb.config import Settings
 from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key, strip_quotes
-from kb.search import SearchDoc, SearchIndex, SyncReport
+from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex, SyncReport
 from kb.store import Snapshot, Store, make_engine
 
 SEARCH_TYPES = ("entry", "passage")
@@ -80,8 +80,9 @@ class KnowledgeBase:
         """Every entry and passage as the search index holds it."""
         cited = {u.passage for uses in self._uses.values() for u in uses if u.cited}
         docs = [SearchDoc("entry", e.id, e.document or "", f"{e.headword}：{e.definition}",
-                          "|".join(lb.text for lb in e.labels), ENTRY_BOOST) for e in self._entries.values()]
-        docs += [SearchDoc("passage", p.id, p.document, p.text, "|".join(p.section),
+                          TITLE_SEPARATOR.join(lb.text for lb in e.labels), ENTRY_BOOST)
+                for e in self._entries.values()]
+        docs += [SearchDoc("passage", p.id, p.document, p.text, TITLE_SEPARATOR.join(p.section),
                            CITED_BOOST if p.id in cited else 1.0) for p in self._passages.values()]
         return docs
 
@@ -112,6 +113,7 @@ class KnowledgeBase:
     def search(self, text: str, document: str | None = None, type: str | None = None,
                limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
         """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
+        self.refresh()  # the index is always current; the entries and passages shown must be too
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
         if type is not None and type not in SEARCH_TYPES:

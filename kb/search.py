@@ -41,7 +41,7 @@ USER_WORD_FREQ = 10_000
 WRITE_TIMEOUT_S = 10.0
 WRITER_MEMORY_MB = 1024  # postings kept in memory before Whoosh spills sorted runs to disk (slow)
 SNIPPET_CHARS = 80
-TITLE_SEPARATOR = "|"  # kept by the normaliser, so no phrase runs from a text into its title
+TITLE_SEPARATOR = "|"  # between a text and its title's parts; no bigram or phrase spans it
 _SENTENCE_END = "。；！？;!?\n"
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -156,13 +156,18 @@ def _words(text: str, words_file: str, cache_dir: str) -> Iterator[tuple[str, in
 
 
 def bigrams(text: str) -> Iterator[tuple[str, int, int]]:
-    """Every pair of adjacent folded characters, then the last character alone (so one-character
-    queries find it too); offsets into ``text``."""
+    """Every pair of adjacent folded characters, and the last character alone (so one-character
+    queries find it too); offsets into ``text``. Nothing spans the separator between a text and its title
+    (or between the title's parts), so no query matches across it."""
     folded, offsets = _fold(text)
-    for i in range(len(folded) - 1):
-        yield folded[i:i + 2], offsets[i], offsets[i + 1] + 1
-    if folded:
-        yield folded[-1], offsets[-1], offsets[-1] + 1
+    last = len(folded) - 1
+    for i, ch in enumerate(folded):
+        if ch == TITLE_SEPARATOR:
+            continue
+        if i < last and folded[i + 1] != TITLE_SEPARATOR:
+            yield folded[i:i + 2], offsets[i], offsets[i + 1] + 1
+        else:  # the last character of a part has no bigram of its own
+            yield ch, offsets[i], offsets[i] + 1
 
 
 class _KBTokenizer(Tokenizer):
@@ -205,7 +210,8 @@ def schema(words_file: str = "", cache_dir: str = "") -> Schema:
         digest=STORED, text=STORED, key=STORED, stamp=STORED, store=STORED,
         words=TEXT(analyzer=_KBTokenizer("words", words_file, cache_dir), phrase=True),
         # no positions: a text that has every bigram of a query term is a candidate, and the search
-        # keeps it only if its folded text (``key``) contains the term; exact, and cheaper to index
+        # keeps it only if a part of its folded text and title (``key``) contains the term; exact,
+        # and cheaper to index
         grams=TEXT(analyzer=_KBTokenizer("grams"), phrase=False),
     )
 
@@ -282,7 +288,7 @@ class Term:
     @property
     def needs_check(self) -> bool:
         """Whether the bigrams alone may match a text without the term (three characters or more)."""
-        return len(self.key) > 2
+        return len(self.key) > 2 or TITLE_SEPARATOR in self.key
 
 
 class _Or(Q.Or):
@@ -546,7 +552,7 @@ class SearchIndex:
         matches = list(results)
         checks = [t.key for t in terms if t.needs_check]
         if checks:
-            matches = [m for m in matches if all(key in m["key"] for key in checks)]
+            matches = [m for m in matches if all(any(key in part for part in m["key"]) for key in checks)]
         stop = None if limit is None else offset + limit
         hits = []
         for found in matches[offset:stop]:
@@ -567,4 +573,5 @@ def _stamp(fields: dict | None) -> tuple[str, int] | None:
 def _fields(doc: SearchDoc) -> dict:
     indexed = f"{doc.text}{TITLE_SEPARATOR}{doc.title}" if doc.title else doc.text
     return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
-            "text": doc.text, "key": _fold(indexed)[0], "words": indexed, "grams": indexed, "_boost": doc.boost}
+            "text": doc.text, "key": _fold(indexed)[0].split(TITLE_SEPARATOR),
+            "words": indexed, "grams": indexed, "_boost": doc.boost}
