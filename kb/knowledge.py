@@ -113,7 +113,8 @@ class KnowledgeBase:
     def search(self, text: str, document: str | None = None, type: str | None = None,
                limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
         """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
-        self.refresh()  # the index is always current; the entries and passages shown must be too
+        if self._search_index().stamp() != (self.store_id, self.revision):
+            self.refresh()  # another process wrote: the entries and passages shown must be as current as hits
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
         if type is not None and type not in SEARCH_TYPES:

@@ -160,14 +160,20 @@ def bigrams(text: str) -> Iterator[tuple[str, int, int]]:
     queries find it too); offsets into ``text``. Nothing spans the separator between a text and its title
     (or between the title's parts), so no query matches across it."""
     folded, offsets = _fold(text)
-    last = len(folded) - 1
-    for i, ch in enumerate(folded):
-        if ch == TITLE_SEPARATOR:
-            continue
-        if i < last and folded[i + 1] != TITLE_SEPARATOR:
-            yield folded[i:i + 2], offsets[i], offsets[i + 1] + 1
-        else:  # the last character of a part has no bigram of its own
-            yield ch, offsets[i], offsets[i] + 1
+    for gram, at in _grams(folded):
+        yield gram, offsets[at], offsets[at + len(gram) - 1] + 1
+
+
+def _grams(folded: str) -> list[tuple[str, int]]:
+    """The bigrams of each separated part of ``folded``, each with its index."""
+    found: list[tuple[str, int]] = []
+    start = 0
+    for part in folded.split(TITLE_SEPARATOR):
+        if part:
+            found += zip(map(str.__add__, part, part[1:]), range(start, start + len(part) - 1), strict=True)
+            found.append((part[-1], start + len(part) - 1))
+        start += len(part) + 1
+    return found
 
 
 class _KBTokenizer(Tokenizer):
@@ -184,6 +190,13 @@ class _KBTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if self.kind == "grams" and not (chars or keeporiginal):  # how the index calls it: texts only
+            for position, (gram, _) in enumerate(_grams(_fold(value)[0]), start_pos):
+                token.text = gram
+                token.boost = 1.0
+                token.pos = position
+                yield token
+            return
         if self.kind == "grams":
             pieces = ((gram, start, end, False) for gram, start, end in bigrams(value))
         else:
@@ -447,11 +460,14 @@ class SearchIndex:
             searcher = None
         if searcher is None:
             searcher = self._local.searcher = self._index().searcher(weighting=BM25F())
+            self._local.stamp = _stamp(searcher.document(id=_STAMP_ID))
         return searcher
 
     def stamp(self) -> tuple[str, int] | None:
-        """(store id, store revision) that the index reflects, or None for a new index."""
-        return _stamp(self._searcher().document(id=_STAMP_ID))
+        """(store id, store revision) that the index reflects, or None for a new index; cheap: read
+        again only when the index changed."""
+        self._searcher()
+        return self._local.stamp
 
     def revision(self) -> int | None:
         """The store revision the index reflects, or None for a new index."""
