@@ -15,6 +15,8 @@ import functools
 import hashlib
 import json
 import logging
+import os
+import pickle
 import re
 import threading
 import unicodedata
@@ -60,18 +62,39 @@ _base: tuple[dict[str, int], int] | None = None
 
 
 def _base_dictionary(cache_dir: str) -> tuple[dict[str, int], int]:
-    """jieba's dictionary, loaded once per process whatever the data dir (it is the same dictionary),
-    from jieba's cache file in ``cache_dir`` when there is one there."""
+    """jieba's dictionary, loaded once per process whatever the data dir (it is the same dictionary).
+
+    It is cached in ``cache_dir`` as a pickle, which loads about three times faster than jieba's own
+    marshal cache (0.25 s against 0.8 s here); the pickle names the jieba version it was made with.
+    """
     global _base
     with _jieba_lock:
         if _base is None:
-            tokenizer = jieba.Tokenizer()
-            if cache_dir:
-                Path(cache_dir).mkdir(parents=True, exist_ok=True)
-                tokenizer.tmp_dir = cache_dir
-            tokenizer.initialize()
-            _base = tokenizer.FREQ, tokenizer.total
+            _base = _load_dictionary(Path(cache_dir) if cache_dir else None)
         return _base
+
+
+def _load_dictionary(cache_dir: Path | None) -> tuple[dict[str, int], int]:
+    cache = cache_dir / "jieba-dictionary.pickle" if cache_dir else None
+    if cache is not None and cache.exists():
+        try:
+            with cache.open("rb") as f:
+                version, freq, total = pickle.load(f)
+            if version == jieba.__version__:
+                return freq, total
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            pass  # a damaged cache is made again below
+    tokenizer = jieba.Tokenizer()
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache_dir)
+    tokenizer.initialize()
+    if cache is not None:
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            pickle.dump((jieba.__version__, tokenizer.FREQ, tokenizer.total), f, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(cache)
+    return tokenizer.FREQ, tokenizer.total
 
 
 def preload(cache_dir: str = "") -> None:
