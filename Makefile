@@ -19,9 +19,13 @@ $(STAMP): setup.cfg pyproject.toml
 build: install
 	$(BIN)/kb build --if-changed
 
+KB_WORKERS ?= 2
+
+# The app is preloaded: the KB and jieba's dictionary load once in gunicorn's master, before it forks.
 run: build
-	@echo "The HTTP API arrives with the REST API issue; the KB above is built and ready for the CLI:"
-	@echo "  $(BIN)/kb lookup 百千万工程"
+	$(BIN)/gunicorn --preload --workers $(KB_WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms' 'api:create_app()'
+
 
 lint: install
 	$(BIN)/ruff check kb api tests bench

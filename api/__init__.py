@@ -1,0 +1,42 @@
+"""The HTTP API: a Flask app made by ``create_app``, a thin layer over kb's KnowledgeBase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from kb.config import Settings
+
+OPENAPI = {
+    "API_TITLE": "kb: terms of Chinese government work reports",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Make the app. Settings come from the environment (KB_CORPUS_DIR, KB_DATA_DIR, KB_DATABASE_URL)
+    unless ``test_config`` gives ``KB_SETTINGS``. The KB is loaded here, so a preloading server loads it
+    (and jieba's dictionary) once, before it forks its workers."""
+    from api import errors, http, state, views
+    from api.openapi import ProblemApi
+
+    app = Flask(__name__)
+    app.config.from_mapping(OPENAPI, MAX_CONTENT_LENGTH=MAX_BODY_BYTES, KB_SETTINGS=None)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # Chinese as is, never \u escapes
+    app.json.sort_keys = False
+    settings = app.config["KB_SETTINGS"] or Settings.from_env()
+    errors.register(app)
+    api = ProblemApi(app)
+    api.register_blueprint(views.blp)
+    http.init(app)
+    state.init(app, settings)
+    return app

@@ -51,6 +51,12 @@ class KnowledgeBase:
     def open(cls, settings: Settings) -> KnowledgeBase:
         return cls(Store(make_engine(settings.database_url)), settings.data_dir / "index", settings.data_dir)
 
+    def release(self) -> None:
+        """Let go of database connections and open index files (before a fork); they reopen when needed."""
+        if self.search_index is not None:
+            self.search_index.close()
+        self.store.engine.dispose()
+
     def close(self) -> None:
         if self.search_index is not None:
             self.search_index.close()
@@ -62,8 +68,11 @@ class KnowledgeBase:
         self._entries = {e.id: e for e in snap.entries}
         self._related = snap.related
         self._uses: dict[str, list[Use]] = {}
+        self._used_in: dict[str, list[tuple[Entry, Use]]] = {}
         for use in snap.uses:
             self._uses.setdefault(use.entry, []).append(use)
+            if use.entry in self._entries:
+                self._used_in.setdefault(use.passage, []).append((self._entries[use.entry], use))
         self._by_key: dict[str, list[tuple[Entry, str, str]]] = {}
         for entry in snap.entries:
             for label in entry.labels:
@@ -115,8 +124,7 @@ class KnowledgeBase:
         """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
         if self._search_index().stamp() != (self.store_id, self.revision):
             self.refresh()  # another process wrote: the entries and passages shown must be as current as hits
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
+        _check_limit(limit)
         if type is not None and type not in SEARCH_TYPES:
             raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")
         if document is not None:
@@ -156,6 +164,13 @@ class KnowledgeBase:
         self.info = info
         self._index(self.store.load())
         return True
+
+    def catch_up(self) -> bool:
+        """Cheaply notice another process's write (the search index's stamp moved) and reload if so."""
+        if self.search_index is not None and self._index_checked:
+            if self.search_index.stamp() == (self.store_id, self.revision):
+                return False
+        return self.refresh()
 
     def documents(self) -> list[Document]:
         return list(self._documents.values())
@@ -235,7 +250,50 @@ class KnowledgeBase:
                 result.append(text)
         return result[:limit]
 
+    def terms(self, prefix: str | None = None, contains: str | None = None, document: str | None = None,
+              limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """Labels (never components) with the entries they name: shortest first, for autocomplete."""
+        _check_limit(limit)
+        if document is not None:
+            self.document(document)
+        start, part = label_key(prefix or ""), label_key(contains or "")
+        found = []
+        for key, rows in self._by_key.items():
+            if not key.startswith(start) or part not in key:
+                continue
+            named = [(e, kind) for e, _, kind in rows
+                     if kind != "component" and (document is None or e.document == document)]
+            if named:
+                found.append((len(key), key, named))
+        found.sort(key=lambda item: item[:2])
+        page, following = _page(found, limit, cursor)
+        return {"terms": [{"label": self._names[key], "entries": [
+                    {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
+                          for _, key, named in page],
+                "total": len(found), "next_cursor": following}
+
+    def passages_page(self, document: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """A document's passages in document order, a page at a time."""
+        _check_limit(limit)
+        found = self.passages(document)
+        page, following = _page(found, limit, cursor)
+        return {"passages": [self.passage_view(p) for p in page], "total": len(found), "next_cursor": following}
+
     # -- views ----------------------------------------------------------------------------------
+    def document_view(self, doc: Document) -> dict[str, Any]:
+        return {"id": doc.id, "title": doc.title, "date": doc.date,
+                "passages": sum(1 for p in self._passages.values() if p.document == doc.id),
+                "entries": [{"id": e.id, "number": e.number, "headword": e.headword}
+                            for e in self._entries.values() if e.document == doc.id]}
+
+    def passage_detail(self, passage: Passage) -> dict[str, Any]:
+        """A passage with the entries it cites or mentions, and where."""
+        view = self.passage_view(passage)
+        view["entries"] = [
+            {"id": e.id, "headword": e.headword, "cited": u.cited, "uses": [list(span) for span in u.spans]}
+            for e, u in self._used_in.get(passage.id, [])]
+        return view
+
     def entry_view(self, entry: Entry, with_passages: bool = True) -> dict[str, Any]:
         doc = self._documents.get(entry.document or "")
         view: dict[str, Any] = {
@@ -257,6 +315,25 @@ class KnowledgeBase:
     def passage_view(passage: Passage) -> dict[str, Any]:
         return {"id": passage.id, "document": passage.document, "order": passage.order,
                 "section": list(passage.section), "text": passage.text}
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
+
+
+def _page(items: list, limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """One page of ``items`` from an opaque cursor, and the cursor of the next page (None at the end)."""
+    offset = _decode_cursor(cursor)
+    following = offset + limit
+    return items[offset:following], (_encode_cursor(following) if following < len(items) else None)
+
+
+def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:
+    seen: dict[str, tuple[Entry, str]] = {}
+    for entry, kind in sorted(named, key=lambda ek: KIND_RANK.get(ek[1], 9)):
+        seen.setdefault(entry.id, (entry, kind))
+    return list(seen.values())
 
 
 def _encode_cursor(offset: int) -> str:

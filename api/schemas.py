@@ -1,0 +1,195 @@
+"""marshmallow schemas at the HTTP edge: query arguments in, answers out (kb itself speaks dicts and dataclasses)."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from kb.knowledge import MAX_LIMIT, SEARCH_TYPES
+
+
+class _Args(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a cache-buster or a client's extra parameter is not an error
+
+
+def _limit(default: int) -> fields.Integer:
+    return fields.Integer(load_default=default, validate=validate.Range(1, MAX_LIMIT),
+                          metadata={"description": f"items per page, 1-{MAX_LIMIT}"})
+
+
+def _cursor() -> fields.String:
+    return fields.String(load_default=None, validate=validate.Length(max=200),
+                         metadata={"description": "the `next_cursor` of the previous page"})
+
+
+# -- errors ---------------------------------------------------------------------------------------
+class ProblemSchema(Schema):
+    """RFC 9457 problem details: every error, in one shape."""
+
+    type = fields.String(required=True, metadata={"description": "a URI reference naming the kind of problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "validation messages by parameter or field"})
+    suggestions = fields.List(fields.String(), metadata={"description": "labels the client may have meant"})
+
+
+# -- terms and entries ----------------------------------------------------------------------------
+class DocumentRefSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    date = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD the report was given"})
+
+
+class ComponentSchema(Schema):
+    label = fields.String(required=True)
+    meaning = fields.String(required=True)
+
+
+class EntryRefSchema(Schema):
+    id = fields.String(required=True)
+    headword = fields.String(required=True)
+
+
+class SpanField(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(fields.List(fields.Integer(), validate=validate.Length(equal=2)),
+                         metadata={"description": "[start, end) code-point offsets into the text"}, **kwargs)
+
+
+class EntryPassageSchema(Schema):
+    id = fields.String(required=True)
+    text = fields.String(required=True)
+    section = fields.List(fields.String(), required=True)
+    cited = fields.Boolean(required=True, metadata={"description": "the passage cites the entry with a marker"})
+    uses = SpanField(required=True)
+
+
+class EntrySchema(Schema):
+    id = fields.String(required=True)
+    number = fields.Integer(allow_none=True, metadata={"description": "its number in the glossary"})
+    headword = fields.String(required=True)
+    definition = fields.String(required=True)
+    full_name = fields.String(allow_none=True)
+    labels = fields.List(fields.String(), required=True)
+    components = fields.List(fields.Nested(ComponentSchema), required=True)
+    related = fields.List(fields.Nested(EntryRefSchema), required=True)
+    document = fields.Nested(DocumentRefSchema, allow_none=True)
+    passages = fields.List(fields.Nested(EntryPassageSchema),
+                           metadata={"description": "cited first, then mentions, each in document order"})
+
+
+class MatchSchema(Schema):
+    label = fields.String(required=True)
+    by = fields.String(required=True, validate=validate.OneOf(
+        ["headword", "core", "full_name", "alias", "component", "normalized"]))
+
+
+class TermSchema(Schema):
+    query = fields.String(required=True)
+    match = fields.Nested(MatchSchema, required=True)
+    entries = fields.List(fields.Nested(EntrySchema), required=True, metadata={"description": "best first"})
+
+
+class TermListArgs(_Args):
+    prefix = fields.String(load_default=None, validate=validate.Length(max=100),
+                           metadata={"description": "labels starting with this (any spelling)"})
+    q = fields.String(load_default=None, validate=validate.Length(max=100),
+                      metadata={"description": "labels containing this (any spelling)"})
+    document = fields.String(load_default=None)
+    limit = _limit(20)
+    cursor = _cursor()
+
+
+class NamedEntrySchema(EntryRefSchema):
+    kind = fields.String(required=True, metadata={"description": "how the label names it: headword, core, ..."})
+
+
+class TermItemSchema(Schema):
+    label = fields.String(required=True)
+    entries = fields.List(fields.Nested(NamedEntrySchema), required=True)
+
+
+class TermListSchema(Schema):
+    terms = fields.List(fields.Nested(TermItemSchema), required=True)
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+# -- documents and passages -----------------------------------------------------------------------
+class DocumentEntrySchema(EntryRefSchema):
+    number = fields.Integer(allow_none=True)
+
+
+class DocumentSchema(DocumentRefSchema):
+    passages = fields.Integer(required=True, metadata={"description": "how many passages it has"})
+    entries = fields.List(fields.Nested(DocumentEntrySchema), required=True)
+
+
+class DocumentListSchema(Schema):
+    documents = fields.List(fields.Nested(DocumentSchema), required=True)
+
+
+class PassageSchema(Schema):
+    id = fields.String(required=True)
+    document = fields.String(required=True)
+    order = fields.Integer(required=True)
+    section = fields.List(fields.String(), required=True)
+    text = fields.String(required=True)
+
+
+class PassageEntrySchema(EntryRefSchema):
+    cited = fields.Boolean(required=True)
+    uses = SpanField(required=True)
+
+
+class PassageDetailSchema(PassageSchema):
+    entries = fields.List(fields.Nested(PassageEntrySchema), required=True,
+                          metadata={"description": "entries the passage cites or mentions"})
+
+
+class PageArgs(_Args):
+    limit = _limit(20)
+    cursor = _cursor()
+
+
+class PassagePageSchema(Schema):
+    passages = fields.List(fields.Nested(PassageSchema), required=True)
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+# -- search ---------------------------------------------------------------------------------------
+class SearchArgs(_Args):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": 'words (all required, any order), "quoted phrases", acronyms such as 3%2B1%2BN'})
+    document = fields.String(load_default=None)
+    type = fields.String(load_default=None, validate=validate.OneOf(SEARCH_TYPES))
+    limit = _limit(10)
+    cursor = _cursor()
+
+
+class SearchHitSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(SEARCH_TYPES))
+    id = fields.String(required=True)
+    document = fields.String(allow_none=True, required=True)
+    score = fields.Float(required=True)
+    headword = fields.String(metadata={"description": "entries only"})
+    section = fields.List(fields.String(), metadata={"description": "passages only"})
+    snippet = fields.String(required=True)
+    offset = fields.Integer(required=True, metadata={"description": "where the snippet starts in the text"})
+    highlights = SpanField(required=True)
+
+
+class SearchResultSchema(Schema):
+    query = fields.String(required=True)
+    total = fields.Integer(required=True)
+    hits = fields.List(fields.Nested(SearchHitSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    documents = fields.Integer(required=True)
+    entries = fields.Integer(required=True)

@@ -1,0 +1,51 @@
+"""The app's one KnowledgeBase: opened when the app is made (before gunicorn forks), or once it is built."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+
+from kb.config import Settings
+from kb.errors import KBNotBuilt
+from kb.knowledge import KnowledgeBase
+from kb.search import preload
+
+log = logging.getLogger("kb.api")
+_KEY = "kb"
+
+
+class _Holder:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.kb: KnowledgeBase | None = None
+        self.lock = threading.Lock()
+
+    def open(self) -> KnowledgeBase:
+        with self.lock:
+            if self.kb is None:
+                kb = KnowledgeBase.open(self.settings)
+                kb.ensure_index()  # repairs an index left stale by a crash
+                preload(str(self.settings.data_dir))  # jieba's dictionary, once, before any fork
+                kb.release()  # no database connection or open index file may cross a fork
+                self.kb = kb
+            return self.kb
+
+
+def init(app: Flask, settings: Settings) -> None:
+    holder = app.extensions[_KEY] = _Holder(settings)
+    try:
+        holder.open()
+    except KBNotBuilt as error:  # served anyway: /healthz says 503 until a build exists
+        log.warning("%s", error)
+
+
+def get_kb() -> KnowledgeBase:
+    """The loaded KB, or KBNotBuilt (503) if there is none yet."""
+    holder: _Holder = current_app.extensions[_KEY]
+    return holder.kb or holder.open()
+
+
+def loaded_kb() -> KnowledgeBase | None:
+    return current_app.extensions[_KEY].kb

@@ -1,0 +1,111 @@
+"""The read API: thin views, schema in, one kb call, schema out."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from api import schemas as s
+from api.state import get_kb
+
+blp = Blueprint("kb", __name__, description="Terms, entries, documents, passages and search")
+
+NOT_FOUND = {"response": "NOT_FOUND"}
+INVALID = {"response": "UNPROCESSABLE_ENTITY"}
+
+
+def _cached(view):
+    """GETs may answer 304 Not Modified (If-None-Match) and, before the KB is loaded, 503."""
+    view = blp.alt_response(304, response="NOT_MODIFIED")(view)
+    return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
+
+
+@blp.route("/terms/<path:term>")
+@blp.response(200, s.TermSchema)
+@blp.alt_response(404, **NOT_FOUND, description="No entry has this label; `suggestions` lists close labels")
+@_cached
+def get_term(term: str):
+    """Resolve a term by any of its labels, in any width, case or script.
+
+    Send `+` and `/` as they are in the path (`/terms/3+2`); a query string would need `%2B`.
+    """
+    return get_kb().lookup(term)
+
+
+@blp.route("/terms")
+@blp.arguments(s.TermListArgs, location="query")
+@blp.response(200, s.TermListSchema)
+@blp.alt_response(404, **NOT_FOUND, description="No such document")
+@_cached
+def list_terms(args: dict):
+    """List labels with the entries they name; `prefix` autocompletes, shortest labels first."""
+    return get_kb().terms(args["prefix"], args["q"], args["document"], args["limit"], args["cursor"])
+
+
+@blp.route("/entries/<string:entry_id>")
+@blp.response(200, s.EntrySchema)
+@blp.alt_response(404, **NOT_FOUND)
+@_cached
+def get_entry(entry_id: str):
+    """One entry by its stable id, with the passages that use it."""
+    kb = get_kb()
+    return kb.entry_view(kb.entry(entry_id))
+
+
+@blp.route("/documents")
+@blp.response(200, s.DocumentListSchema)
+@_cached
+def list_documents():
+    """Every document (report) in the KB, with its glossary entries."""
+    kb = get_kb()
+    return {"documents": [kb.document_view(d) for d in kb.documents()]}
+
+
+@blp.route("/documents/<string:document_id>")
+@blp.response(200, s.DocumentSchema)
+@blp.alt_response(404, **NOT_FOUND)
+@_cached
+def get_document(document_id: str):
+    """One document, with its glossary entries."""
+    kb = get_kb()
+    return kb.document_view(kb.document(document_id))
+
+
+@blp.route("/documents/<string:document_id>/passages")
+@blp.arguments(s.PageArgs, location="query")
+@blp.response(200, s.PassagePageSchema)
+@blp.alt_response(404, **NOT_FOUND)
+@_cached
+def list_passages(args: dict, document_id: str):
+    """A document's passages in document order, a page at a time."""
+    return get_kb().passages_page(document_id, args["limit"], args["cursor"])
+
+
+@blp.route("/passages/<string:passage_id>")
+@blp.response(200, s.PassageDetailSchema)
+@blp.alt_response(404, **NOT_FOUND)
+@_cached
+def get_passage(passage_id: str):
+    """One passage, with the entries it cites or mentions."""
+    kb = get_kb()
+    return kb.passage_detail(kb.passage(passage_id))
+
+
+@blp.route("/search")
+@blp.arguments(s.SearchArgs, location="query")
+@blp.response(200, s.SearchResultSchema)
+@blp.alt_response(404, **NOT_FOUND, description="No such document")
+@_cached
+def search(args: dict):
+    """Full-text search over entries and passages: every word required, in any order; "quoted phrases";
+    acronyms (`3%2B1%2BN` in a query string) found whole; traditional and full-width spellings too."""
+    return get_kb().search(args["q"], args["document"], args["type"], args["limit"], args["cursor"])
+
+
+@blp.route("/healthz")
+@blp.response(200, s.HealthSchema)
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="The KB is not loaded (yet)")
+def health():
+    """200 once the KB is loaded and searchable."""
+    kb = get_kb()
+    return {"status": "ok", "revision": kb.revision, "documents": len(kb.documents()),
+            "entries": len(kb.entries())}
