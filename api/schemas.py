@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from kb.knowledge import MAX_LIMIT, SEARCH_TYPES
+from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 
 
 class _Args(Schema):
@@ -18,7 +18,7 @@ def _limit(default: int) -> fields.Integer:
 
 
 def _cursor() -> fields.String:
-    return fields.String(load_default=None, validate=validate.Length(max=200),
+    return fields.String(load_default=None, validate=validate.Regexp(f"^{CURSOR_PATTERN}$"),
                          metadata={"description": "the `next_cursor` of the previous page"})
 
 
