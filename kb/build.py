@@ -10,7 +10,7 @@ from pathlib import Path
 from kb.config import Settings
 from kb.errors import IngestError
 from kb.knowledge import KnowledgeBase
-from kb.matcher import LabelMatcher
+from kb.matcher import LabelMatcher, names_matcher
 from kb.model import Entry, ParsedDocument, Use
 from kb.parser import parse_file
 from kb.store import Store, make_engine
@@ -42,11 +42,6 @@ def fingerprint(files: list[Path]) -> str:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def names_matcher(entries: list[Entry]) -> LabelMatcher:
-    """A matcher over the names of ``entries`` (components are parts, never matched on their own)."""
-    return LabelMatcher((name, e.id) for e in entries for name in e.names)
 
 
 def uses_in(parsed: ParsedDocument, matcher: LabelMatcher) -> list[Use]:

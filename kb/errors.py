@@ -26,10 +26,11 @@ class TermNotFound(KBError):
 
 
 class NotFound(KBError):
-    def __init__(self, kind: str, ident: str):
+    def __init__(self, kind: str, ident: str, deleted: bool = False):
         self.kind = kind
         self.ident = ident
-        super().__init__(f"no {kind} with id {ident!r}")
+        self.deleted = deleted
+        super().__init__(f"{kind} {ident!r} was deleted" if deleted else f"no {kind} with id {ident!r}")
 
 
 class KBNotBuilt(KBError):

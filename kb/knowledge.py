@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb import editing
 from kb.config import Settings
 from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key, strip_quotes
+from kb.overlay import apply_edits
 from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex, SyncReport
 from kb.store import Snapshot, Store, make_engine
 
@@ -43,6 +45,7 @@ class KnowledgeBase:
             raise KBNotBuilt(str(store.engine.url)) from error
         if "revision" not in self.info:
             raise KBNotBuilt(str(store.engine.url))
+        store.create()  # a store built by an older kb gains the editors' tables
         self._index(store.load())
         self.search_index = None if index_dir is None else SearchIndex(index_dir, cache_dir)
         self._index_checked = False
@@ -63,6 +66,7 @@ class KnowledgeBase:
         self.store.engine.dispose()
 
     def _index(self, snap: Snapshot) -> None:
+        snap, self._versions, self._deleted = apply_edits(snap)
         self._documents = {d.id: d for d in snap.documents}
         self._passages = {p.id: p for p in snap.passages}
         self._entries = {e.id: e for e in snap.entries}
@@ -187,8 +191,12 @@ class KnowledgeBase:
 
     def entry(self, entry_id: str) -> Entry:
         if entry_id not in self._entries:
-            raise NotFound("entry", entry_id)
+            raise NotFound("entry", entry_id, deleted=entry_id in self._deleted)
         return self._entries[entry_id]
+
+    def version(self, entry_id: str) -> int:
+        """How many times editors changed the entry (0: as the corpus has it)."""
+        return self._versions.get(entry_id, 0)
 
     def passages(self, document: str | None = None) -> list[Passage]:
         if document is not None:
@@ -278,6 +286,49 @@ class KnowledgeBase:
         found = self.passages(document)
         page, following = _page(found, limit, cursor)
         return {"passages": [self.passage_view(p) for p in page], "total": len(found), "next_cursor": following}
+
+    # -- editors' writes: one transaction, then this KB and the search index catch up -------------
+    def create_entry(self, draft: dict[str, Any], author: str, note: str | None = None,
+                     allow_shared_labels: bool = False) -> Entry:
+        self._check_related(draft)
+        entry_id, _ = editing.create_entry(self.store, draft, author, note, allow_shared_labels)
+        self._after_write()
+        return self.entry(entry_id)
+
+    def update_entry(self, entry_id: str, changes: dict[str, Any], expected_version: int, author: str,
+                     note: str | None = None, allow_shared_labels: bool = False) -> Entry:
+        self._check_related(changes)
+        editing.update_entry(self.store, entry_id, changes, expected_version, author, note, allow_shared_labels)
+        self._after_write()
+        return self.entry(entry_id)
+
+    def delete_entry(self, entry_id: str, expected_version: int, author: str, note: str | None = None) -> int:
+        revision = editing.delete_entry(self.store, entry_id, expected_version, author, note)
+        self._after_write()
+        return revision
+
+    def history(self, entry_id: str) -> list[dict[str, Any]]:
+        return [{"revision": r.number, "kb_revision": r.kb_revision, "author": r.author, "time": r.time,
+                 "note": r.note, "action": r.action, "changes": r.changes}
+                for r in editing.history(self.store, entry_id)]
+
+    def entry_at(self, entry_id: str, revision: int) -> dict[str, Any]:
+        """The entry as it was after one of its revisions (0: as the corpus printed it)."""
+        found = next((r for r in editing.history(self.store, entry_id) if r.number == revision), None)
+        if found is None:
+            raise NotFound("revision", f"{entry_id}@{revision}")
+        view = self.entry_view(editing.entry_from_state(entry_id, found.state), with_passages=False)
+        return view | {"revision": found.number, "deleted": found.action == "delete"}
+
+    def _check_related(self, fields: dict[str, Any]) -> None:
+        unknown = [i for i in fields.get("related") or () if i not in self._entries]
+        if unknown:
+            raise InvalidRequest("related", f"no such entries: {', '.join(unknown)}")
+
+    def _after_write(self) -> None:
+        self.refresh()
+        if self.search_index is not None:
+            self.sync_index()
 
     # -- views ----------------------------------------------------------------------------------
     def document_view(self, doc: Document) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from kb.model import Entry
 from kb.normalize import ACRONYM_CHAR, fold_with_offsets, label_key
 
 
@@ -76,3 +77,8 @@ def _stands_alone(text: str, start: int, end: int, key: str) -> bool:
     if ACRONYM_CHAR.match(key[0]) and start > 0 and ACRONYM_CHAR.match(label_key(text[start - 1])):
         return False
     return not (ACRONYM_CHAR.match(key[-1]) and end < len(text) and ACRONYM_CHAR.match(label_key(text[end])))
+
+
+def names_matcher(entries: Iterable[Entry]) -> LabelMatcher:
+    """A matcher over the names of ``entries`` (components are parts, never matched on their own)."""
+    return LabelMatcher((name, e.id) for e in entries for name in e.names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import (
     Boolean,
@@ -77,6 +78,27 @@ uses = Table(
     Column("entry", String(220), ForeignKey("entries.id"), nullable=False, index=True),
     Column("passage", String(220), ForeignKey("passages.id"), nullable=False, index=True),
     Column("cited", Boolean, nullable=False), Column("spans", Text, nullable=False),
+)
+
+# Written by editors and admins; a build from the corpus never touches these.
+tokens = Table(
+    "tokens", metadata,
+    Column("name", String(100), primary_key=True), Column("role", String(16), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True), Column("created", String(32), nullable=False),
+    Column("revoked", String(32)),
+)
+edits = Table(
+    "edits", metadata,  # an entry's current state as editors left it: an overlay on the corpus, or a new entry
+    Column("entry", String(220), primary_key=True), Column("state", Text, nullable=False),
+    Column("deleted", Boolean, nullable=False), Column("version", Integer, nullable=False),
+)
+revisions = Table(
+    "revisions", metadata,  # every write, kept forever
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry", String(220), nullable=False, index=True), Column("number", Integer, nullable=False),
+    Column("kb_revision", Integer, nullable=False), Column("author", String(100), nullable=False),
+    Column("time", String(32), nullable=False), Column("note", Text), Column("action", String(16), nullable=False),
+    Column("changes", Text, nullable=False), Column("state", Text, nullable=False),
 )
 
 _CONTENT = (uses, citations, related, components, labels, entries, passages, documents)
@@ -165,19 +187,32 @@ class Store:
                 rel.setdefault(r.entry, []).append(r.other)
             use_rows = [Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans)))
                         for r in conn.execute(select(uses))]
-        return Snapshot(docs, psgs, ents, rel, use_rows)
+            overlays = [Edit(r.entry, json.loads(r.state), bool(r.deleted), r.version)
+                        for r in conn.execute(select(edits).order_by(edits.c.entry))]
+        return Snapshot(docs, psgs, ents, rel, use_rows, overlays)
 
 
 class Snapshot:
     """The store's content at one moment, indexed for reads."""
 
     def __init__(self, docs: list[Document], psgs: list[Passage], ents: list[Entry],
-                 rel: dict[str, list[str]], use_rows: list[Use]):
+                 rel: dict[str, list[str]], use_rows: list[Use], overlays: list[Edit] | None = None):
         self.documents = docs
         self.passages = psgs
         self.entries = ents
         self.related = rel
         self.uses = use_rows
+        self.edits = overlays or []
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An entry as editors left it (see kb.editing): its state, whether deleted, and its version."""
+
+    entry: str
+    state: dict
+    deleted: bool
+    version: int
 
 
 def _insert(conn, table: Table, rows: Iterable[dict]) -> None:

@@ -1,0 +1,90 @@
+"""API tokens: made once and shown once, stored only as a SHA-256 digest, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kb.errors import KBError, NotFound
+from kb.store import Store, tokens
+
+ROLES = ("editor", "admin")  # an admin may do everything an editor may
+TOKEN_BYTES = 32
+
+
+class TokenNameTaken(KBError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"a token named {name!r} exists already")
+
+
+class InvalidRole(KBError):
+    def __init__(self, role: str):
+        super().__init__(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+@dataclass(frozen=True)
+class Token:
+    name: str
+    role: str
+    created: str
+    revoked: str | None = None
+
+    def allows(self, role: str) -> bool:
+        return self.revoked is None and (self.role == role or self.role == "admin")
+
+
+def _digest(secret: str) -> str:
+    # the secret is 256 random bits, so one round of SHA-256 is enough (no password stretching needed)
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def create(store: Store, name: str, role: str) -> str:
+    """A new token for ``name``; the secret is returned here and never again."""
+    if role not in ROLES:
+        raise InvalidRole(role)
+    secret = "kb_" + secrets.token_urlsafe(TOKEN_BYTES)
+    store.create()
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(tokens).values(name=name, role=role, digest=_digest(secret), created=_now()))
+    except IntegrityError as error:
+        raise TokenNameTaken(name) from error
+    return secret
+
+
+def listing(store: Store) -> list[Token]:
+    store.create()
+    with store.engine.connect() as conn:
+        return [Token(r.name, r.role, r.created, r.revoked)
+                for r in conn.execute(select(tokens).order_by(tokens.c.created, tokens.c.name))]
+
+
+def revoke(store: Store, name: str) -> Token:
+    with store.engine.begin() as conn:
+        done = conn.execute(update(tokens).where(tokens.c.name == name, tokens.c.revoked.is_(None))
+                            .values(revoked=_now()))
+        if done.rowcount == 0:
+            raise NotFound("token", name)
+        row = conn.execute(select(tokens).where(tokens.c.name == name)).one()
+    return Token(row.name, row.role, row.created, row.revoked)
+
+
+def verify(store: Store, secret: str) -> Token | None:
+    """The live token this secret belongs to, or None."""
+    digest = _digest(secret)
+    with store.engine.connect() as conn:
+        row = conn.execute(select(tokens).where(tokens.c.digest == digest)).first()
+    if row is None or not hmac.compare_digest(row.digest, digest) or row.revoked is not None:
+        return None
+    return Token(row.name, row.role, row.created, row.revoked)
