@@ -47,14 +47,14 @@ class AnswerCache:
 
 
 def _cache_key() -> tuple | None:
-    if request.method not in ("GET", "HEAD") or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
-        return None
-    if request.endpoint in _UNCACHED:
+    if not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
         return None
     kb = loaded_kb()
     if kb is None:
         return None
     kb.catch_up()  # another process wrote: answer from the new revision
+    if request.method not in ("GET", "HEAD") or request.endpoint in _UNCACHED:
+        return None
     return kb.store_id, kb.revision, request.full_path
 
 
