@@ -9,8 +9,10 @@ from http import HTTPStatus
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from kb.editing import LabelTaken, StaleEntry
 from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound
 from kb.search import SearchBusy
+from kb.tokens import InvalidRole, TokenNameTaken
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kb.api")
@@ -20,6 +22,10 @@ STATUS: dict[type[KBError], int] = {
     TermNotFound: 404,
     NotFound: 404,
     InvalidRequest: 422,
+    InvalidRole: 422,
+    LabelTaken: 409,
+    TokenNameTaken: 409,
+    StaleEntry: 412,
     KBNotBuilt: 503,
     SearchBusy: 503,
     IngestError: 500,
@@ -30,6 +36,8 @@ TYPES = {
     TermNotFound: "/problems/term-not-found",
     NotFound: "/problems/not-found",
     InvalidRequest: "/problems/invalid-request",
+    LabelTaken: "/problems/label-taken",
+    StaleEntry: "/problems/stale-entry",
     KBNotBuilt: "/problems/not-ready",
     SearchBusy: "/problems/busy",
 }
@@ -48,6 +56,8 @@ def from_kb_error(error: KBError) -> Response:
         extra["suggestions"] = error.suggestions
     if isinstance(error, InvalidRequest):
         extra["errors"] = {"query": {error.parameter: [error.message]}}
+    if isinstance(error, LabelTaken):
+        extra["entries"] = sorted({i for ids in error.taken.values() for i in ids})
     response = problem(status, str(error), type_, **extra)
     if status == 503:
         response.headers["Retry-After"] = "1"
@@ -68,6 +78,8 @@ def from_http_exception(error: HTTPException) -> Response:
     response = problem(status, detail, "/problems/validation-error" if status == 422 else "about:blank", **extra)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kb"'
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

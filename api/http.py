@@ -18,7 +18,7 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
 }
 PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS, POST, PATCH, DELETE",
     "Access-Control-Allow-Headers": "Content-Type, Authorization, If-None-Match, If-Match",
     "Access-Control-Max-Age": "86400",
 }
@@ -58,7 +58,7 @@ def _cache_key() -> tuple | None:
     return kb.store_id, kb.revision, request.full_path
 
 
-def _etag(body: bytes) -> str:
+def body_etag(body: bytes) -> str:
     return hashlib.sha1(body).hexdigest()[:24]
 
 
@@ -96,7 +96,7 @@ def init(app: Flask) -> None:
         if response.status_code not in CACHED_STATUSES or response.direct_passthrough:
             return response
         if not response.get_etag()[0]:
-            response.set_etag(_etag(response.get_data()))
+            response.set_etag(body_etag(response.get_data()))
         key = request.environ.get("kb.cache_key")
         if key is not None and not request.environ.get("kb.cached"):
             cache.put(key, (response.get_data(), response.status_code, response.mimetype, response.get_etag()[0]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+import unicodedata
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 
@@ -32,6 +34,7 @@ class ProblemSchema(Schema):
     detail = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "validation messages by parameter or field"})
     suggestions = fields.List(fields.String(), metadata={"description": "labels the client may have meant"})
+    entries = fields.List(fields.String(), metadata={"description": "409: the entries that a label names already"})
 
 
 # -- terms and entries ----------------------------------------------------------------------------
@@ -193,3 +196,83 @@ class HealthSchema(Schema):
     revision = fields.Integer(required=True)
     documents = fields.Integer(required=True)
     entries = fields.Integer(required=True)
+
+
+# -- editors --------------------------------------------------------------------------------------
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValidationError("control characters are not allowed")
+
+
+def _text(low: int, high: int, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(low, high), _no_control_characters], **kwargs)
+
+
+class ComponentInSchema(Schema):
+    label = _text(1, 100, required=True)
+    meaning = _text(1, 1000, required=True)
+
+
+class EntryPatchSchema(Schema):
+    """Fields of an entry an editor may set; unknown fields are refused (422 naming them)."""
+
+    headword = _text(1, 100)
+    definition = _text(1, 10_000)
+    labels = fields.List(_text(1, 100), validate=validate.Length(max=50), metadata={
+        "description": "extra labels (aliases); the headword and full name are labels anyway"})
+    full_name = _text(1, 100, allow_none=True)
+    components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=50), allow_none=True)
+    related = fields.List(fields.String(validate=validate.Length(1, 220)), validate=validate.Length(max=50))
+    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    allow_shared_labels = fields.Boolean(load_default=False, metadata={
+        "description": "a label may also name other entries (it has several senses); otherwise 409"})
+
+
+class EntryCreateSchema(EntryPatchSchema):
+    headword = _text(1, 100, required=True)
+    definition = _text(1, 10_000, required=True)
+
+
+class EntryAtArgs(_Args):
+    revision = fields.Integer(load_default=None, validate=validate.Range(0, 1_000_000),
+                              metadata={"description": "the entry as it was after this revision (0: as printed)"})
+
+
+class EntryRevisionSchema(EntrySchema):
+    revision = fields.Integer()
+    deleted = fields.Boolean()
+
+
+class RevisionSchema(Schema):
+    revision = fields.Integer(required=True)
+    kb_revision = fields.Integer(required=True)
+    author = fields.String(required=True)
+    time = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    action = fields.String(required=True, validate=validate.OneOf(["import", "create", "update", "delete"]))
+    changes = fields.Dict(required=True, metadata={"description": "field -> {from, to}"})
+
+
+class HistorySchema(Schema):
+    id = fields.String(required=True)
+    revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(required=True, validate=[validate.Length(1, 100), validate.Regexp(r"^[\w.@-]+$")])
+    role = fields.String(required=True, validate=validate.OneOf(["editor", "admin"]))
+
+
+class TokenSchema(Schema):
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    created = fields.String(required=True)
+    revoked = fields.String(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(required=True, metadata={"description": "shown once; only its digest is kept"})
+
+
+class TokenListSchema(Schema):
+    tokens = fields.List(fields.Nested(TokenSchema), required=True)

@@ -42,12 +42,16 @@ def list_terms(args: dict):
 
 
 @blp.route("/entries/<string:entry_id>")
-@blp.response(200, s.EntrySchema)
+@blp.arguments(s.EntryAtArgs, location="query")
+@blp.response(200, s.EntryRevisionSchema)
 @blp.alt_response(404, **NOT_FOUND)
 @_cached
-def get_entry(entry_id: str):
-    """One entry by its stable id, with the passages that use it."""
+def get_entry(args: dict, entry_id: str):
+    """One entry by its stable id, with the passages that use it; `?revision=N` gives it as it was after
+    revision N (see its history), without passages."""
     kb = get_kb()
+    if args["revision"] is not None:
+        return kb.entry_at(entry_id, args["revision"])
     return kb.entry_view(kb.entry(entry_id))
 
 

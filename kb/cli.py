@@ -7,10 +7,12 @@ import json
 import sys
 from typing import Any
 
+from kb import tokens
 from kb.build import build, is_current
 from kb.config import Settings
 from kb.errors import KBError, TermNotFound
 from kb.knowledge import MAX_LIMIT, SEARCH_TYPES, KnowledgeBase
+from kb.store import Store, make_engine
 
 
 def _print_json(value: Any) -> None:
@@ -72,6 +74,23 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(make_engine(settings.database_url))
+    try:
+        if args.action == "create":
+            secret = tokens.create(store, args.name, args.role)
+            print(f"token {args.name!r} ({args.role}) created; it is shown once, only its digest is kept:")
+            print(secret)
+        elif args.action == "list":
+            _print_json([vars(t) for t in tokens.listing(store)])
+        else:
+            revoked = tokens.revoke(store, args.name)
+            print(f"token {revoked.name!r} revoked at {revoked.revoked}")
+    finally:
+        store.engine.dispose()
+    return 0
+
+
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:
@@ -105,6 +124,15 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_search)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)
+    p = sub.add_parser("token", help="API tokens for editors and admins")
+    actions = p.add_subparsers(dest="action", required=True)
+    made = actions.add_parser("create", help="make a token and print it (on the last line, once)")
+    made.add_argument("--name", required=True)
+    made.add_argument("--role", required=True, choices=tokens.ROLES)
+    actions.add_parser("list", help="print every token's name, role and dates as JSON")
+    gone = actions.add_parser("revoke", help="revoke a token at once")
+    gone.add_argument("name")
+    p.set_defaults(run=cmd_token)
     return top
 
 

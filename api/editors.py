@@ -1,0 +1,137 @@
+"""The write API: editors add, correct and retire entries (If-Match against lost updates); admins manage tokens."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
+
+from api import schemas as s
+from api.auth import SECURITY, requires
+from api.http import body_etag
+from api.state import get_kb
+from kb import tokens
+from kb.knowledge import KnowledgeBase
+from kb.model import Entry
+
+blp = Blueprint("editors", __name__, description="Editors' writes and admins' tokens (Bearer tokens)")
+WRITE_ERRORS = (401, 403, 413, 422)
+
+
+def _errors(*statuses: int):
+    def wrap(view):
+        for status in statuses:
+            view = blp.alt_response(status, response=_RESPONSES[status])(view)
+        return blp.doc(security=SECURITY)(view)
+    return wrap
+
+
+_RESPONSES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 412: "PRECONDITION_FAILED",
+              413: "REQUEST_ENTITY_TOO_LARGE", 422: "UNPROCESSABLE_ENTITY", 428: "PRECONDITION_REQUIRED",
+              503: "SERVICE_UNAVAILABLE"}
+
+
+def entry_etag(kb: KnowledgeBase, entry: Entry) -> str:
+    """The ETag that GET /entries/{id} gives for the entry now (the same rendering, the same digest)."""
+    return body_etag(current_app.json.response(s.EntryRevisionSchema().dump(kb.entry_view(entry))).get_data())
+
+
+def _expected_version(kb: KnowledgeBase, entry_id: str) -> int:
+    """The entry's version if the client's If-Match names its current ETag (412 if not, 428 if absent)."""
+    if not request.if_match:
+        raise PreconditionRequired("send If-Match with the ETag of the entry you read (GET /entries/{id})")
+    entry = kb.entry(entry_id)
+    if not request.if_match.contains(entry_etag(kb, entry)):
+        raise PreconditionFailed("the entry changed since you read it: GET it again and reapply your change")
+    return kb.version(entry_id)
+
+
+def _written(kb: KnowledgeBase, entry: Entry, status: int, what: str):
+    current_app.logger.info("%s %s by token %r (revision %s)", what, entry.id, g.token.name, kb.revision)
+    view = kb.entry_view(entry)
+    headers = {"ETag": f'"{entry_etag(kb, entry)}"', "Location": f"/entries/{entry.id}"}
+    return view, status, headers
+
+
+@blp.route("/entries", methods=["POST"])
+@blp.arguments(s.EntryCreateSchema)
+@blp.response(201, s.EntrySchema)
+@_errors(*WRITE_ERRORS, 409)
+@requires("editor")
+def create_entry(body: dict):
+    """Add an entry (it has no source document). Its labels resolve, search finds it and linking links it
+    at once, on every worker."""
+    kb = get_kb()
+    kb.catch_up()
+    note, shared = body.pop("note"), body.pop("allow_shared_labels")
+    return _written(kb, kb.create_entry(body, g.token.name, note, shared), 201, "created")
+
+
+@blp.route("/entries/<string:entry_id>", methods=["PATCH"])
+@blp.arguments(s.EntryPatchSchema)
+@blp.response(200, s.EntrySchema)
+@_errors(*WRITE_ERRORS, 404, 409, 412, 428)
+@requires("editor")
+def update_entry(body: dict, entry_id: str):
+    """Change some fields of an entry (corpus entries too). Needs `If-Match` with the entry's current ETag."""
+    kb = get_kb()
+    kb.catch_up()
+    version = _expected_version(kb, entry_id)
+    note, shared = body.pop("note"), body.pop("allow_shared_labels")
+    return _written(kb, kb.update_entry(entry_id, body, version, g.token.name, note, shared), 200, "updated")
+
+
+@blp.route("/entries/<string:entry_id>", methods=["DELETE"])
+@blp.response(204)
+@_errors(401, 403, 404, 412, 428)
+@requires("editor")
+def delete_entry(entry_id: str):
+    """Retire an entry: a revision like any other (history is kept); its labels stop resolving."""
+    kb = get_kb()
+    kb.catch_up()
+    version = _expected_version(kb, entry_id)
+    revision = kb.delete_entry(entry_id, version, g.token.name, request.args.get("note"))
+    current_app.logger.info("deleted %s by token %r (revision %s)", entry_id, g.token.name, revision)
+    return None
+
+
+@blp.route("/entries/<string:entry_id>/history")
+@blp.response(200, s.HistorySchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def entry_history(entry_id: str):
+    """Every revision of an entry: number, author (token name), time, note and what changed."""
+    return {"id": entry_id, "revisions": get_kb().history(entry_id)}
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.arguments(s.TokenCreateSchema)
+@blp.response(201, s.NewTokenSchema)
+@_errors(*WRITE_ERRORS, 409)
+@requires("admin")
+def create_token(body: dict):
+    """Make a token; the secret is in this answer only."""
+    kb = get_kb()
+    secret = tokens.create(kb.store, body["name"], body["role"])
+    made = next(t for t in tokens.listing(kb.store) if t.name == body["name"])
+    current_app.logger.info("token %r (%s) created by token %r", made.name, made.role, g.token.name)
+    return {"name": made.name, "role": made.role, "created": made.created, "revoked": None, "token": secret}
+
+
+@blp.route("/tokens", methods=["GET"])
+@blp.response(200, s.TokenListSchema)
+@_errors(401, 403)
+@requires("admin")
+def list_tokens():
+    """Every token's name, role and dates (never a secret)."""
+    return {"tokens": [vars(t) for t in tokens.listing(get_kb().store)]}
+
+
+@blp.route("/tokens/<string:name>", methods=["DELETE"])
+@blp.response(204)
+@_errors(401, 403, 404)
+@requires("admin")
+def revoke_token(name: str):
+    """Revoke a token at once."""
+    tokens.revoke(get_kb().store, name)
+    current_app.logger.info("token %r revoked by token %r", name, g.token.name)
+    return None
