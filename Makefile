@@ -36,9 +36,14 @@ importcheck: install
 test: lint importcheck
 	$(BIN)/python -m pytest -q
 
+# bench/http.py loads the served app with wrk: installed with apt-get when missing and we are root, else a hint
 bench: install
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/search.py
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y wrk; \
+		else echo "bench/http.py needs wrk: sudo apt-get install -y wrk (or brew install wrk)"; fi; }
+	$(BIN)/python bench/http.py --workers $(KB_WORKERS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
