@@ -23,7 +23,7 @@ KB_WORKERS ?= 2
 
 # The app is preloaded: the KB and jieba's dictionary load once in gunicorn's master, before it forks.
 run: build
-	$(BIN)/gunicorn --preload --workers $(KB_WORKERS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn --preload --workers $(KB_WORKERS) --bind $(HOST):$(PORT) --limit-request-line 8190 \
 		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms' 'api:create_app()'
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
-from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
+from werkzeug.exceptions import Conflict, PreconditionFailed, PreconditionRequired, UnprocessableEntity
 
 from api import schemas as s
 from api.auth import SECURITY, requires
 from api.http import body_etag
 from api.state import get_kb
 from kb import tokens
+from kb.editing import EDITABLE
 from kb.knowledge import KnowledgeBase
 from kb.model import Entry
 
@@ -38,12 +39,17 @@ def entry_etag(kb: KnowledgeBase, entry: Entry) -> str:
 
 def _expected_version(kb: KnowledgeBase, entry_id: str) -> int:
     """The entry's version if the client's If-Match names its current ETag (412 if not, 428 if absent)."""
-    if not request.if_match:
+    if not request.headers.get("If-Match", "").strip():
         raise PreconditionRequired("send If-Match with the ETag of the entry you read (GET /entries/{id})")
     entry = kb.entry(entry_id)
     if not request.if_match.contains(entry_etag(kb, entry)):
         raise PreconditionFailed("the entry changed since you read it: GET it again and reapply your change")
     return kb.version(entry_id)
+
+
+IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "the ETag of the entry as you read it (GET /entries/{id})"}]}
 
 
 def _written(kb: KnowledgeBase, entry: Entry, status: int, what: str):
@@ -54,10 +60,10 @@ def _written(kb: KnowledgeBase, entry: Entry, status: int, what: str):
 
 
 @blp.route("/entries", methods=["POST"])
+@requires("editor")
 @blp.arguments(s.EntryCreateSchema)
 @blp.response(201, s.EntrySchema)
 @_errors(*WRITE_ERRORS, 409)
-@requires("editor")
 def create_entry(body: dict):
     """Add an entry (it has no source document). Its labels resolve, search finds it and linking links it
     at once, on every worker."""
@@ -68,23 +74,30 @@ def create_entry(body: dict):
 
 
 @blp.route("/entries/<string:entry_id>", methods=["PATCH"])
+@requires("editor")
 @blp.arguments(s.EntryPatchSchema)
 @blp.response(200, s.EntrySchema)
+@blp.doc(**IF_MATCH)
 @_errors(*WRITE_ERRORS, 404, 409, 412, 428)
-@requires("editor")
 def update_entry(body: dict, entry_id: str):
     """Change some fields of an entry (corpus entries too). Needs `If-Match` with the entry's current ETag."""
     kb = get_kb()
     kb.catch_up()
-    version = _expected_version(kb, entry_id)
+    if not request.get_data():
+        raise UnprocessableEntity(f"send a JSON object with some of {', '.join(EDITABLE)}")
     note, shared = body.pop("note"), body.pop("allow_shared_labels")
+    version = _expected_version(kb, entry_id)
+    if not body:  # nothing to change: no revision, the entry as it is
+        entry = kb.entry(entry_id)
+        return kb.entry_view(entry), 200, {"ETag": f'"{entry_etag(kb, entry)}"'}
     return _written(kb, kb.update_entry(entry_id, body, version, g.token.name, note, shared), 200, "updated")
 
 
 @blp.route("/entries/<string:entry_id>", methods=["DELETE"])
-@blp.response(204)
-@_errors(401, 403, 404, 412, 428)
 @requires("editor")
+@blp.response(204)
+@blp.doc(**IF_MATCH)
+@_errors(401, 403, 404, 412, 428)
 def delete_entry(entry_id: str):
     """Retire an entry: a revision like any other (history is kept); its labels stop resolving."""
     kb = get_kb()
@@ -104,10 +117,10 @@ def entry_history(entry_id: str):
 
 
 @blp.route("/tokens", methods=["POST"])
+@requires("admin")
 @blp.arguments(s.TokenCreateSchema)
 @blp.response(201, s.NewTokenSchema)
 @_errors(*WRITE_ERRORS, 409)
-@requires("admin")
 def create_token(body: dict):
     """Make a token; the secret is in this answer only."""
     kb = get_kb()
@@ -118,20 +131,22 @@ def create_token(body: dict):
 
 
 @blp.route("/tokens", methods=["GET"])
+@requires("admin")
 @blp.response(200, s.TokenListSchema)
 @_errors(401, 403)
-@requires("admin")
 def list_tokens():
     """Every token's name, role and dates (never a secret)."""
     return {"tokens": [vars(t) for t in tokens.listing(get_kb().store)]}
 
 
 @blp.route("/tokens/<string:name>", methods=["DELETE"])
-@blp.response(204)
-@_errors(401, 403, 404)
 @requires("admin")
+@blp.response(204)
+@_errors(401, 403, 404, 409)
 def revoke_token(name: str):
     """Revoke a token at once."""
+    if name == g.token.name:
+        raise Conflict("a token cannot revoke itself here (no admin locks themselves out); use `kb token revoke`")
     tokens.revoke(get_kb().store, name)
     current_app.logger.info("token %r revoked by token %r", name, g.token.name)
     return None

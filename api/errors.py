@@ -9,7 +9,7 @@ from http import HTTPStatus
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from kb.editing import LabelTaken, StaleEntry
+from kb.editing import LabelTaken, StaleEntry, UnknownRelated
 from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound
 from kb.search import SearchBusy
 from kb.tokens import InvalidRole, TokenNameTaken
@@ -24,6 +24,7 @@ STATUS: dict[type[KBError], int] = {
     InvalidRequest: 422,
     InvalidRole: 422,
     LabelTaken: 409,
+    UnknownRelated: 409,
     TokenNameTaken: 409,
     StaleEntry: 412,
     KBNotBuilt: 503,
@@ -37,6 +38,7 @@ TYPES = {
     NotFound: "/problems/not-found",
     InvalidRequest: "/problems/invalid-request",
     LabelTaken: "/problems/label-taken",
+    UnknownRelated: "/problems/unknown-related",
     StaleEntry: "/problems/stale-entry",
     KBNotBuilt: "/problems/not-ready",
     SearchBusy: "/problems/busy",
@@ -58,6 +60,8 @@ def from_kb_error(error: KBError) -> Response:
         extra["errors"] = {"query": {error.parameter: [error.message]}}
     if isinstance(error, LabelTaken):
         extra["entries"] = sorted({i for ids in error.taken.values() for i in ids})
+    if isinstance(error, UnknownRelated):
+        extra["entries"] = error.ids
     response = problem(status, str(error), type_, **extra)
     if status == 503:
         response.headers["Retry-After"] = "1"

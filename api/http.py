@@ -24,6 +24,7 @@ PREFLIGHT_HEADERS = {
 }
 CACHED_BLUEPRINT = "kb."  # the read API's endpoints; never the docs, and never an unknown path
 _UNCACHED = ("kb.health",)
+_UNCONDITIONAL = ("kb.health",)  # a health check always gets a fresh 200 or 503, never a 304
 
 
 class AnswerCache:
@@ -62,44 +63,54 @@ def body_etag(body: bytes) -> str:
     return hashlib.sha1(body).hexdigest()[:24]
 
 
+def _not_modified(etag: str) -> bool:
+    wanted = request.headers.get("If-None-Match")
+    return bool(wanted) and request.if_none_match.contains(etag)
+
+
 def init(app: Flask) -> None:
     cache = AnswerCache()
+    limit = app.config.get("MAX_CONTENT_LENGTH")
 
     @app.before_request
-    def refuse_large_bodies():
+    def before():
         # werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body; refuse before any work
-        limit = app.config.get("MAX_CONTENT_LENGTH")
         if limit and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge(f"the request body is over {limit} bytes")
-
-    @app.before_request
-    def answer_from_cache():
         key = _cache_key()
         request.environ["kb.cache_key"] = key
         item = None if key is None else cache.get(key)
         if item is None:
             return None
-        body, status, mimetype, etag = item
-        response = Response(body, status=status, mimetype=mimetype)
-        response.set_etag(etag)
+        # a cached answer leaves with the headers it was stored with: nothing more to do after
+        body, status, headers, etag = item
         request.environ["kb.cached"] = True
-        return response
+        if status == 200 and _not_modified(etag):
+            return Response(status=304, headers=headers)
+        return Response(body, status=status, headers=headers)
 
     @app.after_request
     def conventions(response: Response) -> Response:
+        if request.environ.get("kb.cached"):
+            return response
         if request.method == "OPTIONS":
             response.headers.update(PREFLIGHT_HEADERS)
         response.headers.update(CORS_HEADERS)
         if request.method not in ("GET", "HEAD"):
+            return response
+        if request.endpoint in _UNCONDITIONAL or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
+            response.headers.setdefault("Cache-Control", "no-store")  # health, tokens, history: always fresh
             return response
         response.headers.setdefault("Cache-Control", CACHE_CONTROL)
         if response.status_code not in CACHED_STATUSES or response.direct_passthrough:
             return response
         if not response.get_etag()[0]:
             response.set_etag(body_etag(response.get_data()))
+        etag = response.get_etag()[0]
         key = request.environ.get("kb.cache_key")
-        if key is not None and not request.environ.get("kb.cached"):
-            cache.put(key, (response.get_data(), response.status_code, response.mimetype, response.get_etag()[0]))
-        if response.status_code == 200:
+        if key is not None:
+            stored = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Date")]
+            cache.put(key, (response.get_data(), response.status_code, stored, etag))
+        if response.status_code == 200 and _not_modified(etag):
             response.make_conditional(request)
         return response

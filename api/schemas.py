@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 
@@ -199,13 +197,21 @@ class HealthSchema(Schema):
 
 
 # -- editors --------------------------------------------------------------------------------------
-def _no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("control characters are not allowed")
+class StrictBoolean(fields.Boolean):
+    """true or false, as JSON has them: not 0, 1, "yes" or "off" (the documented type is boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+# no control characters (C0, DEL, C1): a pattern, so the OpenAPI document says so too
+NO_CONTROL = validate.Regexp(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
 
 
 def _text(low: int, high: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(low, high), _no_control_characters], **kwargs)
+    return fields.String(validate=[validate.Length(low, high), NO_CONTROL], **kwargs)
 
 
 class ComponentInSchema(Schema):
@@ -224,7 +230,7 @@ class EntryPatchSchema(Schema):
     components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=50), allow_none=True)
     related = fields.List(fields.String(validate=validate.Length(1, 220)), validate=validate.Length(max=50))
     note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
-    allow_shared_labels = fields.Boolean(load_default=False, metadata={
+    allow_shared_labels = StrictBoolean(load_default=False, metadata={
         "description": "a label may also name other entries (it has several senses); otherwise 409"})
 
 

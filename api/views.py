@@ -10,6 +10,7 @@ from api.state import get_kb
 blp = Blueprint("kb", __name__, description="Terms, entries, documents, passages and search")
 
 NOT_FOUND = {"response": "NOT_FOUND"}
+MAX_TERM = 200  # characters; percent-encoded, a term this long still fits gunicorn's request line
 INVALID = {"response": "UNPROCESSABLE_ENTITY"}
 
 
@@ -19,7 +20,8 @@ def _cached(view):
     return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
 
 
-@blp.route("/terms/<path:term>")
+@blp.route("/terms/<path:term>", parameters=[{"in": "path", "name": "term", "required": True, "schema": {
+    "type": "string", "minLength": 1, "maxLength": MAX_TERM}}])
 @blp.response(200, s.TermSchema)
 @blp.alt_response(404, **NOT_FOUND, description="No entry has this label; `suggestions` lists close labels")
 @_cached

@@ -43,6 +43,12 @@ class LabelTaken(KBError):
         super().__init__(f"{names} (send \"allow_shared_labels\": true if the label has several senses)")
 
 
+class UnknownRelated(KBError):
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        super().__init__(f"related entries do not exist (or were deleted): {', '.join(ids)}")
+
+
 @dataclass(frozen=True)
 class Revision:
     number: int

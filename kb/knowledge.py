@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from kb.store import Snapshot, Store, make_engine
 
 SEARCH_TYPES = ("entry", "passage")
 MAX_LIMIT = 100
+STORE_CHECK_S = 0.5  # how often a reader asks the store itself whether it changed
 CURSOR_PATTERN = r"o[0-9]{1,9}"  # what next_cursor looks like: clients pass it back as it is
 ENTRY_BOOST = 2.0
 CITED_BOOST = 1.5
@@ -49,6 +51,7 @@ class KnowledgeBase:
         self._index(store.load())
         self.search_index = None if index_dir is None else SearchIndex(index_dir, cache_dir)
         self._index_checked = False
+        self._store_checked = time.monotonic()
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
@@ -170,10 +173,14 @@ class KnowledgeBase:
         return True
 
     def catch_up(self) -> bool:
-        """Cheaply notice another process's write (the search index's stamp moved) and reload if so."""
-        if self.search_index is not None and self._index_checked:
+        """Notice another process's write and reload if there was one: at once when the search index's
+        stamp moved (every write ends with that), and within STORE_CHECK_S when only the store changed
+        (a build with --no-index, or a writer that died between its commit and the index update)."""
+        now = time.monotonic()
+        if self.search_index is not None and self._index_checked and now - self._store_checked < STORE_CHECK_S:
             if self.search_index.stamp() == (self.store_id, self.revision):
                 return False
+        self._store_checked = now
         return self.refresh()
 
     def documents(self) -> list[Document]:
@@ -323,7 +330,7 @@ class KnowledgeBase:
     def _check_related(self, fields: dict[str, Any]) -> None:
         unknown = [i for i in fields.get("related") or () if i not in self._entries]
         if unknown:
-            raise InvalidRequest("related", f"no such entries: {', '.join(unknown)}")
+            raise editing.UnknownRelated(unknown)
 
     def _after_write(self) -> None:
         self.refresh()

@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -253,13 +254,17 @@ def schema(words_file: str = "", cache_dir: str = "") -> Schema:
 
 
 class _PostingsWriter(W3PostingsWriter):
-    """Whoosh 2.7's writer with its inlining fixed (it calls a ``set_inline`` that does not exist)."""
+    """Whoosh 2.7's writer with its inlining fixed: it calls a ``set_inline`` that does not exist, and
+    its reader gives inlined postings without values the value '' (a str), which a merge refuses."""
 
     def finish_postings(self):
         if not self.written() and len(self._ids) < self._inlinelimit:
             terminfo = self._terminfo
             terminfo.add_block(self)
-            terminfo.set_inlined(self._ids, self._weights, self._values)
+            # a format without values (bigram frequencies) still needs one bytes value per posting, or
+            # merging segments later reads '' (a str) and fails
+            values = self._values if len(self._values) == len(self._ids) else [b""] * len(self._ids)
+            terminfo.set_inlined(self._ids, self._weights, values)
             self._terminfo = None
             return terminfo
         return super().finish_postings()
@@ -446,6 +451,7 @@ class SearchIndex:
         self.cache_dir = str(Path(cache_dir or self.directory).resolve())
         self._local = threading.local()
         self._ix = None
+        self._signal = self.directory / "changed"
 
     # -- opening ------------------------------------------------------------------------------
     def _index(self):
@@ -487,10 +493,24 @@ class SearchIndex:
         return searcher
 
     def stamp(self) -> tuple[str, int] | None:
-        """(store id, store revision) that the index reflects, or None for a new index; cheap: read
-        again only when the index changed."""
-        self._searcher()
+        """(store id, store revision) that the index reflects, or None for a new index. Cheap: every
+        commit here also rewrites a small file, and while that file is unchanged the last stamp holds."""
+        try:
+            st = self._signal.stat()
+            seen = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            seen = None
+        fresh = getattr(self._local, "searcher", None) is not None and seen == getattr(self._local, "signal", None)
+        if seen is None or not fresh:
+            self._searcher()
+            self._local.signal = seen
         return self._local.stamp
+
+    def _signal_commit(self) -> None:
+        """Tell readers in other processes that the index changed (see ``stamp``)."""
+        partial = self._signal.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(f"{time.time_ns()}\n", encoding="utf-8")
+        partial.replace(self._signal)
 
     def revision(self) -> int | None:
         """The store revision the index reflects, or None for a new index."""
@@ -536,6 +556,7 @@ class SearchIndex:
                     writer.add_document(**_fields(doc))
                 writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
                 writer.commit(mergetype=writing.CLEAR)
+                self._signal_commit()
                 return SyncReport(added, updated, deleted, revision)
             deleted = 0
             for doc_id in held.keys() - wanted.keys():
@@ -551,6 +572,7 @@ class SearchIndex:
                     updated += 1
             writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
             writer.commit()
+            self._signal_commit()
             return SyncReport(added, updated, deleted, revision)
         except BaseException:
             if not writer.is_closed:
@@ -571,6 +593,7 @@ class SearchIndex:
                 writer.update_document(**_fields(doc))
             writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
             writer.commit()
+            self._signal_commit()
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()

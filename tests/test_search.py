@@ -641,3 +641,18 @@ def test_an_updated_word_list_reaches_the_tokenizer_without_reloading_jieba(tmp_
         assert NEW_TERM not in [w for w, _, _ in words(text, index.words_file, index.cache_dir)]
     finally:
         index.close()
+
+
+def test_many_small_updates_merge_segments_and_still_find_everything(tmp_path):
+    """Each update is a segment; Whoosh merges them as they pile up. Bigram postings (no values) inlined
+    in the term table must survive a merge (Whoosh read them back as '' and refused to merge)."""
+    index = SearchIndex(tmp_path / "index", tmp_path)
+    passages = [SearchDoc("passage", f"p{i}", "d", f"第{i}段，推动高质量发展。") for i in range(20)]
+    index.sync(passages, [], revision=1)
+    for revision in range(2, 32):
+        index.update([SearchDoc("entry", f"e{revision}", "", f"词条{revision}：定义第{revision}项")], [], [],
+                     revision=revision)
+    assert index.revision() == 31
+    assert index.search("高质量发展", limit=None).total == 20
+    assert {h.id for h in index.search("定义", limit=None).hits} == {f"e{r}" for r in range(2, 32)}
+    index.close()
