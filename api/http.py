@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from http import HTTPStatus
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_etags
 
 from api.state import loaded_kb
 
@@ -28,23 +30,56 @@ _UNCONDITIONAL = ("kb.health",)  # a health check always gets a fresh 200 or 503
 
 
 class AnswerCache:
-    """Bytes of rendered GET answers by (store, revision, path and query): an edit changes the revision."""
+    """Rendered GET answers (body, status, headers, ETag) by (store, revision, raw path and query): an edit
+    or a build changes the revision, so an answer is never served for a KB it was not made from."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
-        self._items: OrderedDict[tuple, tuple[bytes, int, str, str]] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[bytes, int, list, str]] = OrderedDict()
 
-    def get(self, key: tuple) -> tuple[bytes, int, str, str] | None:
+    def get(self, key: tuple) -> tuple[bytes, int, list, str] | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: tuple, item: tuple[bytes, int, str, str]) -> None:
+    def put(self, key: tuple, item: tuple[bytes, int, list, str]) -> None:
         self._items[key] = item
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+
+
+def _raw_target(environ: dict) -> tuple[str, str]:
+    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+
+
+class CachedAnswers:
+    """WSGI middleware: a GET whose answer is cached for the current revision leaves from here, without
+    Flask's routing, hooks and serialisation (the hot path of apps resolving the same terms again)."""
+
+    def __init__(self, app: Flask, cache: AnswerCache):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.cache = cache
+
+    def __call__(self, environ: dict, start_response):
+        method = environ.get("REQUEST_METHOD")
+        holder = self.app.extensions.get("kb")
+        if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
+            kb = holder.kb
+            kb.catch_up()
+            item = self.cache.get((kb.store_id, kb.revision, *_raw_target(environ)))
+            if item is not None:
+                body, status, headers, etag = item
+                wanted = environ.get("HTTP_IF_NONE_MATCH")
+                if status == 200 and wanted and parse_etags(wanted).contains(etag):
+                    start_response("304 Not Modified", headers)
+                    return [b""]
+                start_response(f"{status} {HTTPStatus(status).phrase}",
+                               [*headers, ("Content-Length", str(len(body)))])
+                return [b""] if method == "HEAD" else [body]
+        return self.wsgi_app(environ, start_response)
 
 
 def _cache_key() -> tuple | None:
@@ -56,43 +91,27 @@ def _cache_key() -> tuple | None:
     kb.catch_up()  # another process wrote: answer from the new revision
     if request.method not in ("GET", "HEAD") or request.endpoint in _UNCACHED:
         return None
-    return kb.store_id, kb.revision, request.full_path
+    return kb.store_id, kb.revision, *_raw_target(request.environ)
 
 
 def body_etag(body: bytes) -> str:
     return hashlib.sha1(body).hexdigest()[:24]
 
 
-def _not_modified(etag: str) -> bool:
-    wanted = request.headers.get("If-None-Match")
-    return bool(wanted) and request.if_none_match.contains(etag)
-
-
 def init(app: Flask) -> None:
     cache = AnswerCache()
     limit = app.config.get("MAX_CONTENT_LENGTH")
+    app.wsgi_app = CachedAnswers(app, cache)
 
     @app.before_request
     def before():
         # werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body; refuse before any work
         if limit and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge(f"the request body is over {limit} bytes")
-        key = _cache_key()
-        request.environ["kb.cache_key"] = key
-        item = None if key is None else cache.get(key)
-        if item is None:
-            return None
-        # a cached answer leaves with the headers it was stored with: nothing more to do after
-        body, status, headers, etag = item
-        request.environ["kb.cached"] = True
-        if status == 200 and _not_modified(etag):
-            return Response(status=304, headers=headers)
-        return Response(body, status=status, headers=headers)
+        request.environ["kb.cache_key"] = _cache_key()
 
     @app.after_request
-    def conventions(response: Response) -> Response:
-        if request.environ.get("kb.cached"):
-            return response
+    def conventions(response):
         if request.method == "OPTIONS":
             response.headers.update(PREFLIGHT_HEADERS)
         response.headers.update(CORS_HEADERS)
@@ -108,9 +127,9 @@ def init(app: Flask) -> None:
             response.set_etag(body_etag(response.get_data()))
         etag = response.get_etag()[0]
         key = request.environ.get("kb.cache_key")
-        if key is not None:
+        if key is not None and request.method == "GET":
             stored = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Date")]
             cache.put(key, (response.get_data(), response.status_code, stored, etag))
-        if response.status_code == 200 and _not_modified(etag):
+        if response.status_code == 200 and request.headers.get("If-None-Match"):
             response.make_conditional(request)
         return response
