@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Make the app. Settings come from the environment (KB_CORPUS_DIR, KB_DATA_DIR, KB_DATABASE_URL)
     unless ``test_config`` gives ``KB_SETTINGS``. The KB is loaded here, so a preloading server loads it
     (and jieba's dictionary) once, before it forks its workers."""
-    from api import auth, editors, errors, http, state, views
+    from api import auth, editors, errors, http, links, state, views
     from api.openapi import ProblemApi
 
     app = Flask(__name__)
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", auth.SCHEME["bearerAuth"])
     api.register_blueprint(views.blp)
     api.register_blueprint(editors.blp)
+    api.register_blueprint(links.blp)
     http.init(app)
     state.init(app, settings)
     return app

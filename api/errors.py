@@ -10,7 +10,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from kb.editing import LabelTaken, StaleEntry, UnknownRelated
-from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound
+from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound, TextTooLong
 from kb.search import SearchBusy
 from kb.tokens import InvalidRole, TokenNameTaken
 
@@ -25,6 +25,7 @@ STATUS: dict[type[KBError], int] = {
     InvalidRole: 422,
     LabelTaken: 409,
     UnknownRelated: 409,
+    TextTooLong: 413,
     TokenNameTaken: 409,
     StaleEntry: 412,
     KBNotBuilt: 503,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 
@@ -282,3 +282,49 @@ class NewTokenSchema(TokenSchema):
 
 class TokenListSchema(Schema):
     tokens = fields.List(fields.Nested(TokenSchema), required=True)
+
+
+# -- linking --------------------------------------------------------------------------------------
+LINK_FORMATS = ("json", "html", "markdown")
+
+
+class LinkRequestSchema(Schema):
+    """Either `text` or `texts` (a batch)."""
+
+    text = fields.String(metadata={"description": "up to 100,000 characters (413 beyond)", "maxLength": 100_000})
+    texts = fields.List(fields.String(metadata={"maxLength": 100_000}), validate=validate.Length(1, 100),
+                        metadata={"description": "a batch: one result per text, in order"})
+    format = fields.String(load_default="json", validate=validate.OneOf(LINK_FORMATS),
+                           metadata={"description": "html and markdown also return the text rendered with links"})
+    first_only = StrictBoolean(load_default=False, metadata={"description": "link each entry's first use only"})
+    documents = fields.List(fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50),
+                            load_default=None, metadata={"description": "only entries of these documents "
+                                                         "(and editors' entries, which have none)"})
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        if ("text" in data) == ("texts" in data):
+            raise ValidationError("send either text or texts", "_schema")
+
+
+class LinkSchema(Schema):
+    start = fields.Integer(required=True, metadata={"description": "code-point offset into the text as sent"})
+    end = fields.Integer(required=True)
+    start_utf16 = fields.Integer(required=True, metadata={"description": "the same in UTF-16 code units"})
+    end_utf16 = fields.Integer(required=True)
+    surface = fields.String(required=True, metadata={"description": "text[start:end]"})
+    id = fields.String(required=True)
+    headword = fields.String(required=True)
+    summary = fields.String(required=True, metadata={"description": "the definition, cut at a sentence"})
+    url = fields.String(required=True, metadata={"description": "the /terms/... lookup"})
+
+
+class LinkResultSchema(Schema):
+    links = fields.List(fields.Nested(LinkSchema), required=True)
+    html = fields.String(metadata={"description": "format=html: the text escaped, links as <a>"})
+    markdown = fields.String(metadata={"description": "format=markdown: the text escaped, links as [..](..)"})
+
+
+class LinkAnswerSchema(LinkResultSchema):
+    links = fields.List(fields.Nested(LinkSchema), metadata={"description": "for `text`"})
+    results = fields.List(fields.Nested(LinkResultSchema), metadata={"description": "for `texts`"})

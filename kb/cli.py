@@ -74,6 +74,15 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_link(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    try:
+        _print_json(kb.link(sys.stdin.read(), args.format, args.first_only, args.document or None))
+    finally:
+        kb.close()
+    return 0
+
+
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(make_engine(settings.database_url))
     try:
@@ -122,6 +131,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_limit, default=10, help=f"hits per page (1-{MAX_LIMIT}, default 10)")
     p.add_argument("--cursor", help="the next_cursor of the previous page")
     p.set_defaults(run=cmd_search)
+    p = sub.add_parser("link", help="link every term in the text on stdin; print JSON as POST /link does")
+    p.add_argument("--format", choices=("json", "html", "markdown"), default="json")
+    p.add_argument("--first-only", action="store_true", help="link each entry's first use only")
+    p.add_argument("--document", action="append", help="only entries of this document (repeatable)")
+    p.set_defaults(run=cmd_link)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)
     p = sub.add_parser("token", help="API tokens for editors and admins")

@@ -45,3 +45,10 @@ class InvalidRequest(KBError):
         self.parameter = parameter
         self.message = message
         super().__init__(f"{parameter}: {message}")
+
+
+class TextTooLong(KBError):
+    def __init__(self, length: int, limit: int):
+        self.length = length
+        self.limit = limit
+        super().__init__(f"the text has {length} characters; at most {limit} are linked at once")

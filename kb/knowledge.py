@@ -11,7 +11,8 @@ from typing import Any
 
 from kb import editing
 from kb.config import Settings
-from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound
+from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound, TextTooLong
+from kb.linking import Linker, to_html, to_markdown
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key, strip_quotes
 from kb.overlay import apply_edits
@@ -20,6 +21,7 @@ from kb.store import Snapshot, Store, make_engine
 
 SEARCH_TYPES = ("entry", "passage")
 MAX_LIMIT = 100
+MAX_LINK_CHARS = 100_000  # per text a chat tool asks to link
 STORE_CHECK_S = 0.5  # how often a reader asks the store itself whether it changed
 CURSOR_PATTERN = r"o[0-9]{1,9}"  # what next_cursor looks like: clients pass it back as it is
 ENTRY_BOOST = 2.0
@@ -70,6 +72,7 @@ class KnowledgeBase:
 
     def _index(self, snap: Snapshot) -> None:
         snap, self._versions, self._deleted = apply_edits(snap)
+        self._linker: Linker | None = None
         self._documents = {d.id: d for d in snap.documents}
         self._passages = {p.id: p for p in snap.passages}
         self._entries = {e.id: e for e in snap.entries}
@@ -336,6 +339,39 @@ class KnowledgeBase:
         self.refresh()
         if self.search_index is not None:
             self.sync_index()
+
+    # -- linking --------------------------------------------------------------------------------
+    @property
+    def linker(self) -> Linker:
+        if self._linker is None:
+            self._linker = Linker(self._entries.values(), self._choose, lambda key: self._names.get(key, key))
+        return self._linker
+
+    def _choose(self, key: str, ids: tuple[str, ...]) -> Entry:
+        """The entry a label links to when it names several: by label kind, then the newest document."""
+        rows = [(e, kind) for e, _, kind in self._by_key.get(key, []) if e.id in ids]
+
+        def rank(row: tuple[Entry, str]) -> tuple:
+            doc = self._documents.get(row[0].document or "")
+            return KIND_RANK.get(row[1], 9), "" if doc is None else _negated(doc.date), row[0].id
+
+        return min(rows, key=rank)[0] if rows else self._entries[ids[0]]
+
+    def link(self, text: str, format: str = "json", first_only: bool = False,
+             documents: list[str] | None = None) -> dict[str, Any]:
+        """Every term in ``text`` linked: offsets (code points and UTF-16), the entry, a summary, its URL;
+        with ``format`` html or markdown, the text rendered with the links too."""
+        if len(text) > MAX_LINK_CHARS:
+            raise TextTooLong(len(text), MAX_LINK_CHARS)
+        for doc_id in documents or ():
+            self.document(doc_id)
+        links = self.linker.link(text, documents, first_only)
+        answer: dict[str, Any] = {"links": [vars(link) for link in links]}
+        if format == "html":
+            answer["html"] = to_html(text, links)
+        elif format == "markdown":
+            answer["markdown"] = to_markdown(text, links)
+        return answer
 
     # -- views ----------------------------------------------------------------------------------
     def document_view(self, doc: Document) -> dict[str, Any]:

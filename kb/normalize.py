@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -45,20 +46,40 @@ def label_key(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
+class _Table(dict):
+    """A ``str.translate`` table filled as characters are first seen: code point -> ``shape(folded)``."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self._shape = shape
+
+    def __missing__(self, code: int):
+        value = self[code] = self._shape(_fold_char(chr(code)))
+        return value
+
+
+# Both tables make folding one C-level pass over the text. _MASK says, per character, whether it folds to
+# one character (1), to nothing (0) or to several (2, NFKC: "㎡" -> "m2"), so offsets need no Python loop.
+_FOLD = _Table(lambda folded: folded or None)
+_MASK = _Table(lambda folded: "\x01" if len(folded) == 1 else "\x00" if not folded else "\x02")
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` like :func:`label_key` and map each folded character to its index in ``text``.
 
     ``offsets[i]`` is the index in ``text`` of the character that produced folded character ``i``,
     so a match ``folded[a:b]`` covers ``text[offsets[a]:offsets[b - 1] + 1]``.
     """
-    pieces = list(map(_fold_char, text))
-    longest = max(map(len, pieces), default=0)
-    if longest <= 1:  # the common case: each character folds to one character or to nothing
-        return "".join(pieces), [index for index, piece in enumerate(pieces) if piece]
+    folded = text.translate(_FOLD)
+    mask = text.translate(_MASK)
+    if "\x02" not in mask:
+        if "\x00" not in mask:
+            return folded, range(len(text))  # type: ignore[return-value]  # indexable like a list
+        return folded, list(itertools.compress(range(len(text)), mask.encode("latin-1")))
     offsets: list[int] = []
-    for index, piece in enumerate(pieces):
-        offsets.extend([index] * len(piece))
-    return "".join(pieces), offsets
+    for index, ch in enumerate(text):
+        offsets.extend([index] * len(_FOLD[ord(ch)] or ""))
+    return folded, offsets
 
 
 def strip_quotes(text: str) -> str:

@@ -1,0 +1,27 @@
+"""Linking for chat tools: POST a text (or a batch), get every term in it linked."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from api import schemas as s
+from api.state import get_kb
+
+blp = Blueprint("links", __name__, description="Link every term and acronym in a text")
+
+
+@blp.route("/link", methods=["POST"])
+@blp.arguments(s.LinkRequestSchema)
+@blp.response(200, s.LinkAnswerSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="A document in `documents` does not exist")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE", description="A text over 100,000 characters")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+def link(body: dict):
+    """Every label of every entry in the text (editors' labels as soon as they are written), under the
+    same normaliser as lookups (３＋２, 雙百工程 and ＥＳＩ link), leftmost-longest, never inside a longer
+    run of letters and digits; components never. Offsets are code points and UTF-16 units of the text as sent."""
+    kb = get_kb()
+    options = {"format": body["format"], "first_only": body["first_only"], "documents": body["documents"]}
+    if "texts" in body:
+        return {"results": [kb.link(text, **options) for text in body["texts"]]}
+    return kb.link(body["text"], **options)

@@ -1,0 +1,135 @@
+"""Linking for chat tools: every term and acronym in a text, with offsets, as JSON, HTML or Markdown."""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from kb.matcher import LabelMatcher, names_matcher
+from kb.model import Entry
+
+SUMMARY_CHARS = 120
+_SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+@dataclass(frozen=True)
+class Link:
+    start: int
+    end: int
+    start_utf16: int
+    end_utf16: int
+    surface: str
+    id: str
+    headword: str
+    summary: str
+    url: str
+
+
+def summarize(definition: str, limit: int = SUMMARY_CHARS) -> str:
+    """The definition cut after its last whole sentence within ``limit`` characters (or cut short with …)."""
+    text = " ".join(definition.split())
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for sentence in _SENTENCE.findall(text):
+        if not sentence or len(kept) + len(sentence) > limit:
+            break
+        kept += sentence
+    return kept or text[:limit - 1] + "…"
+
+
+def term_url(label: str) -> str:
+    return "/terms/" + quote(label, safe="/+")
+
+
+class Linker:
+    """Links the names of ``entries`` (never components) in any text, leftmost-longest and non-overlapping.
+
+    ``choose(key, ids)`` picks the entry a label links to when it names several (best first);
+    ``name(key)`` is the printed label the link's URL resolves.
+    """
+
+    def __init__(self, entries: Iterable[Entry], choose: Callable[[str, tuple[str, ...]], Entry],
+                 name: Callable[[str], str]):
+        self._entries = {e.id: e for e in entries}
+        self._choose = choose
+        self._name = name
+        self._matchers: dict[frozenset[str] | None, LabelMatcher] = {}
+        self._summaries: dict[str, str] = {}
+
+    def _matcher(self, documents: frozenset[str] | None) -> LabelMatcher:
+        """One automaton per set of documents asked for: a longer label of an entry left out must not
+        hide a shorter one that is in (editors' entries, which have no document, are always in)."""
+        if documents not in self._matchers:
+            if len(self._matchers) > 64:
+                self._matchers.clear()
+            chosen = (e for e in self._entries.values() if documents is None or e.document in documents
+                      or e.document is None)
+            self._matchers[documents] = names_matcher(chosen)
+        return self._matchers[documents]
+
+    def link(self, text: str, documents: Iterable[str] | None = None, first_only: bool = False) -> list[Link]:
+        if not text:
+            return []
+        allowed = None if documents is None else frozenset(documents)
+        found: list[Link] = []
+        seen: set[str] = set()
+        utf16 = _Utf16(text)
+        for match in self._matcher(allowed).find(text):
+            ids = tuple(i for i in match.targets
+                        if allowed is None or self._entries[i].document in allowed or self._entries[i].document is None)
+            if not ids:
+                continue
+            entry = self._choose(match.key, ids)
+            if first_only and entry.id in seen:
+                continue
+            seen.add(entry.id)
+            if entry.id not in self._summaries:
+                self._summaries[entry.id] = summarize(entry.definition)
+            found.append(Link(match.start, match.end, utf16[match.start], utf16[match.end],
+                              text[match.start:match.end], entry.id, entry.headword, self._summaries[entry.id],
+                              term_url(self._name(match.key))))
+        return found
+
+
+class _Utf16:
+    """Code-point offsets to UTF-16 offsets (JavaScript's), counting the astral characters before."""
+
+    def __init__(self, text: str):
+        self._astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if not text.isascii() else []
+
+    def __getitem__(self, index: int) -> int:
+        return index + bisect.bisect_left(self._astral, index) if self._astral else index
+
+
+def to_html(text: str, links: list[Link]) -> str:
+    """The text with every character escaped, each link an <a> with the lookup URL and the summary."""
+    out, at = [], 0
+    for link in links:
+        out.append(html.escape(text[at:link.start], quote=False))
+        out.append(f'<a href="{html.escape(link.url)}" title="{html.escape(link.summary)}">'
+                   f"{html.escape(link.surface, quote=False)}</a>")
+        at = link.end
+    out.append(html.escape(text[at:], quote=False))
+    return "".join(out)
+
+
+def escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def to_markdown(text: str, links: list[Link]) -> str:
+    """The text with Markdown's metacharacters escaped, each link [surface](url "summary")."""
+    out, at = [], 0
+    for link in links:
+        out.append(escape_markdown(text[at:link.start]))
+        title = link.summary.replace("\\", "\\\\").replace('"', '\\"')
+        out.append(f'[{escape_markdown(link.surface)}]({link.url} "{title}")')
+        at = link.end
+    out.append(escape_markdown(text[at:]))
+    return "".join(out)
