@@ -74,7 +74,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     mask = text.translate(_MASK)
     if "\x02" not in mask:
         if "\x00" not in mask:
-            return folded, range(len(text))  # type: ignore[return-value]  # indexable like a list
+            return folded, list(range(len(text)))
         return folded, list(itertools.compress(range(len(text)), mask.encode("latin-1")))
     offsets: list[int] = []
     for index, ch in enumerate(text):
