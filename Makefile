@@ -38,12 +38,14 @@ test: lint importcheck
 
 # bench/http.py loads the served app with wrk: installed with apt-get when missing and we are root, else a hint
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/search.py
 	@command -v wrk >/dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y wrk; \
 		else echo "bench/http.py needs wrk: sudo apt-get install -y wrk (or brew install wrk)"; fi; }
 	$(BIN)/python bench/http.py --workers $(KB_WORKERS)
+	$(BIN)/python bench/link.py --workers $(KB_WORKERS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

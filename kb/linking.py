@@ -13,6 +13,7 @@ from kb.matcher import LabelMatcher, names_matcher
 from kb.model import Entry
 
 SUMMARY_CHARS = 120
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 
@@ -61,6 +62,7 @@ class Linker:
         self._name = name
         self._matchers: dict[frozenset[str] | None, LabelMatcher] = {}
         self._summaries: dict[str, str] = {}
+        self._chosen: dict[tuple[str, tuple[str, ...]], Entry] = {}
 
     def _matcher(self, documents: frozenset[str] | None) -> LabelMatcher:
         """One automaton per set of documents asked for: a longer label of an entry left out must not
@@ -85,7 +87,9 @@ class Linker:
                         if allowed is None or self._entries[i].document in allowed or self._entries[i].document is None)
             if not ids:
                 continue
-            entry = self._choose(match.key, ids)
+            entry = self._chosen.get((match.key, ids))
+            if entry is None:
+                entry = self._chosen[match.key, ids] = self._choose(match.key, ids)
             if first_only and entry.id in seen:
                 continue
             seen.add(entry.id)
@@ -101,7 +105,7 @@ class _Utf16:
     """Code-point offsets to UTF-16 offsets (JavaScript's), counting the astral characters before."""
 
     def __init__(self, text: str):
-        self._astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if not text.isascii() else []
+        self._astral = [m.start() for m in _ASTRAL.finditer(text)]
 
     def __getitem__(self, index: int) -> int:
         return index + bisect.bisect_left(self._astral, index) if self._astral else index

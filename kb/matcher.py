@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from kb.model import Entry
-from kb.normalize import ACRONYM_CHAR, fold_with_offsets, label_key
+from kb.normalize import ACRONYM_CHAR, fold_fast, label_key
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class LabelMatcher:
         """Matches in ``text`` with code-point offsets into ``text`` itself."""
         if self._empty or not text:
             return []
-        folded, offsets = fold_with_offsets(text)
+        folded, offsets = fold_fast(text)
         candidates = []
         for end, (key, ids) in self._automaton.iter(folded):
             start = end - len(key) + 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 
@@ -85,3 +87,75 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 def strip_quotes(text: str) -> str:
     """The text with its quotation marks removed: "省委“1310”具体部署" -> "省委1310具体部署"."""
     return "".join(ch for ch in text if ch not in "\"'“”‘’「」『』")
+
+
+class _Offsets:
+    """``offsets`` of a text from which only single characters were dropped: folded index i is original
+    index i + (drops before it), found by bisection instead of a list as long as the text."""
+
+    def __init__(self, dropped: list[int], length: int):
+        self._shifted = list(map(operator.sub, dropped, range(len(dropped))))
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> int:
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        return index + bisect.bisect_right(self._shifted, index)
+
+
+class _Classes:
+    """Every character seen so far by what folding does to it, as regular expressions, so that a long text
+    folds in a few C-level passes (linking chat messages and whole reports)."""
+
+    def __init__(self):
+        self.folded: dict[str, str] = {}
+        self._compile()
+
+    def _compile(self) -> None:
+        def group(chars) -> re.Pattern | None:
+            chars = sorted(chars)
+            return re.compile("[" + "".join(re.escape(c) for c in chars) + "]") if chars else None
+
+        known = self.folded
+        self.unknown = re.compile("[^" + "".join(re.escape(c) for c in sorted(known)) + "]") if known else None
+        self.dropped = group(c for c, f in known.items() if not f)
+        self.changed = group(c for c, f in known.items() if len(f) == 1 and f != c)
+        self.expanding = group(c for c, f in known.items() if len(f) > 1)
+
+    def learn(self, text: str) -> None:
+        new = set(self.unknown.findall(text)) if self.unknown is not None else set(text)
+        if new:
+            for ch in new:
+                self.folded[ch] = _fold_char(ch)
+            self._compile()
+
+
+_classes = _Classes()
+_FREQUENT = {ch: _fold_char(ch) for ch in "，：；！？"}
+_REPLACE_LIMIT = 32  # distinct changed characters in a text folded by str.replace; beyond, one regex pass
+
+
+def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
+    """Like :func:`fold_with_offsets`, for long texts: the same folded text and offsets (as a sequence)."""
+    classes = _classes
+    classes.learn(text)
+    if classes.expanding is not None and classes.expanding.search(text):
+        return fold_with_offsets(text)
+    dropped = list(map(re.Match.start, classes.dropped.finditer(text))) if classes.dropped is not None else []
+    folded = classes.dropped.sub("", text) if dropped else text
+    for ch in _FREQUENT:  # most of what a report's text changes: replaced outright, no search for them
+        if ch in folded:
+            folded = folded.replace(ch, _FREQUENT[ch])
+    if classes.changed is not None:
+        present = set(classes.changed.findall(folded)) - _FREQUENT.keys()
+        if len(present) <= _REPLACE_LIMIT:
+            for ch in present:
+                folded = folded.replace(ch, classes.folded[ch])
+        else:
+            folded = classes.changed.sub(lambda m: classes.folded[m.group()], folded)
+    return folded, _Offsets(dropped, len(folded))
