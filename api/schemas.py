@@ -207,7 +207,17 @@ class StrictBoolean(fields.Boolean):
 
 
 # no control characters (C0, DEL, C1): a pattern, so the OpenAPI document says so too
-NO_CONTROL = validate.Regexp(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
+class _NoControl(validate.Regexp):
+    """The pattern is documented in OpenAPI; the check is a full match (Python's ``$`` would let a final
+    newline through)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+NO_CONTROL = _NoControl(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
 
 
 def _text(low: int, high: int, **kwargs) -> fields.String:

@@ -43,6 +43,7 @@ def _bench_http():
     """bench/http.py, loaded under another name (its file name would shadow the standard library's http)."""
     spec = importlib.util.spec_from_file_location("bench_http", ROOT / "bench" / "http.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_http"] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -111,10 +112,11 @@ def over_http(kb: KnowledgeBase, data_dir: Path, args: argparse.Namespace) -> bo
     passages = [p.text for p in kb.passages() if len(p.text) >= MESSAGE_CHARS]
     message = passages[len(passages) // 2][:MESSAGE_CHARS]
     work = Path(tempfile.mkdtemp(prefix="kb-bench-link-"))
-    script = work / "post.lua"
-    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                      f"wrk.body = {json.dumps(json.dumps({'text': message}, ensure_ascii=False))}\n",
-                      encoding="utf-8")
+    script, body = work / "post.lua", work / "body.json"
+    body.write_text(json.dumps({"text": message}, ensure_ascii=False), encoding="utf-8")
+    # the body is read from a file: LuaJIT's string literals know no \u escapes
+    script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f'local f = io.open("{body}", "rb")\nwrk.body = f:read("*a")\nf:close()\n', encoding="utf-8")
     env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_CORPUS_DIR": str(data_dir.parent / "corpus")}
     env.pop("KB_DATABASE_URL", None)
     http_args = argparse.Namespace(workers=args.workers, access_log=False, connections=16, threads=2)

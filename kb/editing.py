@@ -74,8 +74,9 @@ def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
     else:
         parts = tuple(derived_components(headword, definition))
     unique: dict[tuple[str, str], Label] = {}
-    for label in found:
-        unique.setdefault((label_key(label.text), label.kind), label)
+    for label in found:  # as the glossary does: by text and kind, so “双百”行动 and 双百行动 both stay
+        if label_key(label.text):
+            unique.setdefault((label.text, label.kind), label)
     return Entry(entry_id, headword, definition, state.get("document"), state.get("number"),
                  state.get("full_name"), tuple(unique.values()), parts)
 

@@ -328,6 +328,8 @@ class KnowledgeBase:
         if found is None:
             raise NotFound("revision", f"{entry_id}@{revision}")
         view = self.entry_view(editing.entry_from_state(entry_id, found.state), with_passages=False)
+        view["related"] = [{"id": i, "headword": self._entries[i].headword if i in self._entries else i}
+                           for i in found.state.get("related") or ()]  # as that revision had them
         return view | {"revision": found.number, "deleted": found.action == "delete"}
 
     def _check_related(self, fields: dict[str, Any]) -> None:
