@@ -90,11 +90,19 @@ def strip_quotes(text: str) -> str:
 
 
 class _Offsets:
-    """``offsets`` of a text from which only single characters were dropped: folded index i is original
-    index i + (drops before it), found by bisection instead of a list as long as the text."""
+    """``offsets`` of a folded text as a sequence computed on demand: folded index -> index in the text,
+    through the few places where folding expands a character ("…" -> "...") and by bisection over the
+    characters it dropped, instead of a list as long as the text."""
 
-    def __init__(self, dropped: list[int], length: int):
+    def __init__(self, dropped: list[int], expansions: list[tuple[int, int]], length: int):
         self._shifted = list(map(operator.sub, dropped, range(len(dropped))))
+        self._starts: list[int] = []  # where each expansion starts in the folded text
+        self._spans: list[tuple[int, int, int]] = []  # (index without drops, its length, extra before it)
+        extra = 0
+        for at, size in expansions:
+            self._starts.append(at + extra)
+            self._spans.append((at, size, extra))
+            extra += size - 1
         self._length = length
 
     def __len__(self) -> int:
@@ -105,7 +113,12 @@ class _Offsets:
             index += self._length
         if not 0 <= index < self._length:
             raise IndexError(index)
-        return index + bisect.bisect_right(self._shifted, index)
+        undropped = index
+        n = bisect.bisect_right(self._starts, index) - 1
+        if n >= 0:
+            at, size, extra = self._spans[n]
+            undropped = at if index < self._starts[n] + size else index - extra - (size - 1)
+        return undropped + bisect.bisect_right(self._shifted, undropped)
 
 
 class _Classes:
@@ -144,10 +157,12 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
     """Like :func:`fold_with_offsets`, for long texts: the same folded text and offsets (as a sequence)."""
     classes = _classes
     classes.learn(text)
-    if classes.expanding is not None and classes.expanding.search(text):
-        return fold_with_offsets(text)
     dropped = list(map(re.Match.start, classes.dropped.finditer(text))) if classes.dropped is not None else []
     folded = classes.dropped.sub("", text) if dropped else text
+    expansions: list[tuple[int, int]] = []
+    if classes.expanding is not None and classes.expanding.search(folded):
+        expansions = [(m.start(), len(classes.folded[m.group()])) for m in classes.expanding.finditer(folded)]
+        folded = classes.expanding.sub(lambda m: classes.folded[m.group()], folded)
     for ch in _FREQUENT:  # most of what a report's text changes: replaced outright, no search for them
         if ch in folded:
             folded = folded.replace(ch, _FREQUENT[ch])
@@ -158,4 +173,4 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
                 folded = folded.replace(ch, classes.folded[ch])
         else:
             folded = classes.changed.sub(lambda m: classes.folded[m.group()], folded)
-    return folded, _Offsets(dropped, len(folded))
+    return folded, _Offsets(dropped, expansions, len(folded))
