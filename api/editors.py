@@ -17,6 +17,7 @@ from kb.model import Entry
 
 blp = Blueprint("editors", __name__, description="Editors' writes and admins' tokens (Bearer tokens)")
 WRITE_ERRORS = (401, 403, 413, 422)
+_ENTRY = s.EntryRevisionSchema()  # renders an entry exactly as GET /entries/{id} does
 
 
 def _errors(*statuses: int):
@@ -34,7 +35,7 @@ _RESPONSES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CON
 
 def entry_etag(kb: KnowledgeBase, entry: Entry) -> str:
     """The ETag that GET /entries/{id} gives for the entry now (the same rendering, the same digest)."""
-    return body_etag(current_app.json.response(s.EntryRevisionSchema().dump(kb.entry_view(entry))).get_data())
+    return body_etag(current_app.json.response(_ENTRY.dump(kb.entry_view(entry))).get_data())
 
 
 def _expected_version(kb: KnowledgeBase, entry_id: str) -> int:
@@ -61,8 +62,8 @@ def _written(kb: KnowledgeBase, entry: Entry, status: int, what: str):
 
 @blp.route("/entries", methods=["POST"])
 @requires("editor")
-@blp.arguments(s.EntryCreateSchema)
-@blp.response(201, s.EntrySchema)
+@blp.arguments(s.EntryCreateSchema())
+@blp.response(201, s.EntrySchema())
 @_errors(*WRITE_ERRORS, 409)
 def create_entry(body: dict):
     """Add an entry (it has no source document). Its labels resolve, search finds it and linking links it
@@ -75,8 +76,8 @@ def create_entry(body: dict):
 
 @blp.route("/entries/<string:entry_id>", methods=["PATCH"])
 @requires("editor")
-@blp.arguments(s.EntryPatchSchema)
-@blp.response(200, s.EntrySchema)
+@blp.arguments(s.EntryPatchSchema())
+@blp.response(200, s.EntrySchema())
 @blp.doc(**IF_MATCH)
 @_errors(*WRITE_ERRORS, 404, 409, 412, 428)
 def update_entry(body: dict, entry_id: str):
@@ -109,7 +110,7 @@ def delete_entry(entry_id: str):
 
 
 @blp.route("/entries/<string:entry_id>/history")
-@blp.response(200, s.HistorySchema)
+@blp.response(200, s.HistorySchema())
 @blp.alt_response(404, response="NOT_FOUND")
 def entry_history(entry_id: str):
     """Every revision of an entry: number, author (token name), time, note and what changed."""
@@ -118,8 +119,8 @@ def entry_history(entry_id: str):
 
 @blp.route("/tokens", methods=["POST"])
 @requires("admin")
-@blp.arguments(s.TokenCreateSchema)
-@blp.response(201, s.NewTokenSchema)
+@blp.arguments(s.TokenCreateSchema())
+@blp.response(201, s.NewTokenSchema())
 @_errors(*WRITE_ERRORS, 409)
 def create_token(body: dict):
     """Make a token; the secret is in this answer only."""
@@ -132,7 +133,7 @@ def create_token(body: dict):
 
 @blp.route("/tokens", methods=["GET"])
 @requires("admin")
-@blp.response(200, s.TokenListSchema)
+@blp.response(200, s.TokenListSchema())
 @_errors(401, 403)
 def list_tokens():
     """Every token's name, role and dates (never a secret)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from flask import current_app
 from flask_smorest import Blueprint
 
 from api import schemas as s
@@ -11,8 +14,8 @@ blp = Blueprint("links", __name__, description="Link every term and acronym in a
 
 
 @blp.route("/link", methods=["POST"])
-@blp.arguments(s.LinkRequestSchema)
-@blp.response(200, s.LinkAnswerSchema)
+@blp.arguments(s.LinkRequestSchema())
+@blp.response(200, s.LinkAnswerSchema())
 @blp.alt_response(404, response="NOT_FOUND", description="A document in `documents` does not exist")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE", description="A text over 100,000 characters")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -21,7 +24,11 @@ def link(body: dict):
     same normaliser as lookups (３＋２, 雙百工程 and ＥＳＩ link), leftmost-longest, never inside a longer
     run of letters and digits; components never. Offsets are code points and UTF-16 units of the text as sent."""
     kb = get_kb()
+    kb.catch_up()  # an editor's new label links at once, whichever worker took the write
     options = {"format": body["format"], "first_only": body["first_only"], "documents": body["documents"]}
     if "texts" in body:
-        return {"results": [kb.link(text, **options) for text in body["texts"]]}
-    return kb.link(body["text"], **options)
+        answer = {"results": [kb.link(text, **options) for text in body["texts"]]}
+    else:
+        answer = kb.link(body["text"], **options)
+    # kb's answer has exactly the documented fields: sent as it is, without a marshmallow dump per link
+    return current_app.response_class(json.dumps(answer, ensure_ascii=False), mimetype="application/json")

@@ -22,7 +22,7 @@ def _cached(view):
 
 @blp.route("/terms/<path:term>", parameters=[{"in": "path", "name": "term", "required": True, "schema": {
     "type": "string", "minLength": 1, "maxLength": MAX_TERM}}])
-@blp.response(200, s.TermSchema)
+@blp.response(200, s.TermSchema())
 @blp.alt_response(404, **NOT_FOUND, description="No entry has this label; `suggestions` lists close labels")
 @_cached
 def get_term(term: str):
@@ -34,8 +34,8 @@ def get_term(term: str):
 
 
 @blp.route("/terms")
-@blp.arguments(s.TermListArgs, location="query")
-@blp.response(200, s.TermListSchema)
+@blp.arguments(s.TermListArgs(), location="query")
+@blp.response(200, s.TermListSchema())
 @blp.alt_response(404, **NOT_FOUND, description="No such document")
 @_cached
 def list_terms(args: dict):
@@ -44,8 +44,8 @@ def list_terms(args: dict):
 
 
 @blp.route("/entries/<string:entry_id>")
-@blp.arguments(s.EntryAtArgs, location="query")
-@blp.response(200, s.EntryRevisionSchema)
+@blp.arguments(s.EntryAtArgs(), location="query")
+@blp.response(200, s.EntryRevisionSchema())
 @blp.alt_response(404, **NOT_FOUND)
 @_cached
 def get_entry(args: dict, entry_id: str):
@@ -58,7 +58,7 @@ def get_entry(args: dict, entry_id: str):
 
 
 @blp.route("/documents")
-@blp.response(200, s.DocumentListSchema)
+@blp.response(200, s.DocumentListSchema())
 @_cached
 def list_documents():
     """Every document (report) in the KB, with its glossary entries."""
@@ -67,7 +67,7 @@ def list_documents():
 
 
 @blp.route("/documents/<string:document_id>")
-@blp.response(200, s.DocumentSchema)
+@blp.response(200, s.DocumentSchema())
 @blp.alt_response(404, **NOT_FOUND)
 @_cached
 def get_document(document_id: str):
@@ -77,8 +77,8 @@ def get_document(document_id: str):
 
 
 @blp.route("/documents/<string:document_id>/passages")
-@blp.arguments(s.PageArgs, location="query")
-@blp.response(200, s.PassagePageSchema)
+@blp.arguments(s.PageArgs(), location="query")
+@blp.response(200, s.PassagePageSchema())
 @blp.alt_response(404, **NOT_FOUND)
 @_cached
 def list_passages(args: dict, document_id: str):
@@ -87,7 +87,7 @@ def list_passages(args: dict, document_id: str):
 
 
 @blp.route("/passages/<string:passage_id>")
-@blp.response(200, s.PassageDetailSchema)
+@blp.response(200, s.PassageDetailSchema())
 @blp.alt_response(404, **NOT_FOUND)
 @_cached
 def get_passage(passage_id: str):
@@ -97,8 +97,8 @@ def get_passage(passage_id: str):
 
 
 @blp.route("/search")
-@blp.arguments(s.SearchArgs, location="query")
-@blp.response(200, s.SearchResultSchema)
+@blp.arguments(s.SearchArgs(), location="query")
+@blp.response(200, s.SearchResultSchema())
 @blp.alt_response(404, **NOT_FOUND, description="No such document")
 @_cached
 def search(args: dict):
@@ -108,7 +108,7 @@ def search(args: dict):
 
 
 @blp.route("/healthz")
-@blp.response(200, s.HealthSchema)
+@blp.response(200, s.HealthSchema())
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="The KB is not loaded (yet)")
 def health():
     """200 once the KB is loaded and searchable."""
