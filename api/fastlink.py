@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from api.http import CORS_HEADERS
 from api.schemas import LINK_FORMATS
-from kb.errors import KBError
 from kb.knowledge import MAX_LINK_CHARS
 
 _FIELDS = {"text", "format", "first_only", "documents"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _HEADERS = [("Content-Type", "application/json"), *CORS_HEADERS.items()]
 
 
 def _plain(body) -> bool:
     """Whether the request is one the view would accept as it is (otherwise the view decides)."""
     if not isinstance(body, dict) or not body.keys() <= _FIELDS or not isinstance(body.get("text"), str):
+        return False
+    if _SURROGATE.search(body["text"]):
         return False
     if len(body["text"]) > MAX_LINK_CHARS or body.get("format", "json") not in LINK_FORMATS:
         return False
@@ -60,8 +63,8 @@ class FastLink:
             try:
                 answer = kb.link(body["text"], body.get("format", "json"), body.get("first_only", False),
                                  body.get("documents"))
-            except KBError:
-                answer = None  # the view answers it as problem+json
+            except Exception:  # a KBError or a bug: the view answers it, as problem+json
+                answer = None
             if answer is not None:
                 data = json.dumps(answer, ensure_ascii=False).encode()
                 start_response("200 OK", [*_HEADERS, ("Content-Length", str(len(data)))])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
@@ -214,10 +216,20 @@ class _NoControl(validate.Regexp):
     def __call__(self, value):
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
+        _whole_unicode(value)  # not in the pattern: OpenAPI tools cannot use a surrogate range
         return value
 
 
 NO_CONTROL = _NoControl(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
+
+
+def _whole_unicode(value: str) -> None:
+    """A lone surrogate (half an emoji, as JavaScript may send it) is not text: 422, not a server error."""
+    if _SURROGATE.search(value):
+        raise ValidationError("the text has a lone surrogate (half of a character); send whole characters")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _text(low: int, high: int, **kwargs) -> fields.String:
@@ -301,8 +313,10 @@ LINK_FORMATS = ("json", "html", "markdown")
 class LinkRequestSchema(Schema):
     """Either `text` or `texts` (a batch)."""
 
-    text = fields.String(metadata={"description": "up to 100,000 characters (413 beyond)", "maxLength": 100_000})
-    texts = fields.List(fields.String(metadata={"maxLength": 100_000}), validate=validate.Length(1, 100),
+    text = fields.String(validate=_whole_unicode,
+                         metadata={"description": "up to 100,000 characters (413 beyond)", "maxLength": 100_000})
+    texts = fields.List(fields.String(validate=_whole_unicode, metadata={"maxLength": 100_000}),
+                        validate=validate.Length(1, 100),
                         metadata={"description": "a batch: one result per text, in order"})
     format = fields.String(load_default="json", validate=validate.OneOf(LINK_FORMATS),
                            metadata={"description": "html and markdown also return the text rendered with links"})

@@ -346,18 +346,22 @@ class KnowledgeBase:
     @property
     def linker(self) -> Linker:
         if self._linker is None:
-            self._linker = Linker(self._entries.values(), self._choose, lambda key: self._names.get(key, key))
+            self._linker = Linker(self._entries.values(), self._choose)
         return self._linker
 
-    def _choose(self, key: str, ids: tuple[str, ...]) -> Entry:
-        """The entry a label links to when it names several: by label kind, then the newest document."""
-        rows = [(e, kind) for e, _, kind in self._by_key.get(key, []) if e.id in ids]
+    def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
+        """The entry a label links to when it names several (by label kind, then the newest document, as
+        ``resolve`` ranks), with its own spelling of the label."""
+        rows = [(e, text, kind) for e, text, kind in self._by_key.get(key, []) if e.id in ids and kind != "component"]
 
-        def rank(row: tuple[Entry, str]) -> tuple:
+        def rank(row: tuple[Entry, str, str]) -> tuple:
             doc = self._documents.get(row[0].document or "")
-            return KIND_RANK.get(row[1], 9), "" if doc is None else _negated(doc.date), row[0].id
+            return KIND_RANK.get(row[2], 9), "" if doc is None else _negated(doc.date), row[0].id
 
-        return min(rows, key=rank)[0] if rows else self._entries[ids[0]]
+        if not rows:
+            return self._entries[ids[0]], self._names.get(key, key)
+        entry, text, _ = min(rows, key=rank)
+        return entry, text
 
     def link(self, text: str, format: str = "json", first_only: bool = False,
              documents: list[str] | None = None) -> dict[str, Any]:

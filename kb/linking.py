@@ -15,7 +15,7 @@ from kb.model import Entry
 SUMMARY_CHARS = 120
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")  # = too: "===" under a line is a heading
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,16 @@ def term_url(label: str) -> str:
 class Linker:
     """Links the names of ``entries`` (never components) in any text, leftmost-longest and non-overlapping.
 
-    ``choose(key, ids)`` picks the entry a label links to when it names several (best first);
-    ``name(key)`` is the printed label the link's URL resolves.
+    ``choose(key, ids)`` picks the entry a label links to when it names several, with that entry's own
+    spelling of the label: the link's URL looks that spelling up, and resolving it ranks that entry first.
     """
 
-    def __init__(self, entries: Iterable[Entry], choose: Callable[[str, tuple[str, ...]], Entry],
-                 name: Callable[[str], str]):
+    def __init__(self, entries: Iterable[Entry], choose: Callable[[str, tuple[str, ...]], tuple[Entry, str]]):
         self._entries = {e.id: e for e in entries}
         self._choose = choose
-        self._name = name
         self._matchers: dict[frozenset[str] | None, LabelMatcher] = {}
         self._summaries: dict[str, str] = {}
-        self._chosen: dict[tuple[str, tuple[str, ...]], Entry] = {}
+        self._chosen: dict[tuple[str, tuple[str, ...]], tuple[Entry, str]] = {}
 
     def _matcher(self, documents: frozenset[str] | None) -> LabelMatcher:
         """One automaton per set of documents asked for: a longer label of an entry left out must not
@@ -87,9 +85,10 @@ class Linker:
                         if allowed is None or self._entries[i].document in allowed or self._entries[i].document is None)
             if not ids:
                 continue
-            entry = self._chosen.get((match.key, ids))
-            if entry is None:
-                entry = self._chosen[match.key, ids] = self._choose(match.key, ids)
+            chosen = self._chosen.get((match.key, ids))
+            if chosen is None:
+                chosen = self._chosen[match.key, ids] = self._choose(match.key, ids)
+            entry, spelling = chosen
             if first_only and entry.id in seen:
                 continue
             seen.add(entry.id)
@@ -97,7 +96,7 @@ class Linker:
                 self._summaries[entry.id] = summarize(entry.definition)
             found.append(Link(match.start, match.end, utf16[match.start], utf16[match.end],
                               text[match.start:match.end], entry.id, entry.headword, self._summaries[entry.id],
-                              term_url(self._name(match.key))))
+                              term_url(spelling)))
         return found
 
 

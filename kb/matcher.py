@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from kb.model import Entry
-from kb.normalize import ACRONYM_CHAR, fold_fast, label_key
+from kb.normalize import ACRONYM, ACRONYM_CHAR, fold_fast, label_key
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,10 @@ class LabelMatcher:
         candidates = []
         for end, (key, ids) in self._automaton.iter(folded):
             start = end - len(key) + 1
-            if _stands_alone(text, offsets[start], offsets[end] + 1, key):
+            first, last = offsets[start], offsets[end]
+            if ACRONYM.fullmatch(key) and last - first + 1 != len(key):
+                continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
+            if _stands_alone(text, first, last + 1, key):
                 candidates.append((start, end + 1, key, ids))
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         chosen: list[Match] = []

@@ -18,6 +18,8 @@ _DROPPED = set(
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # Labels made of these (after folding) are acronyms: 3+1+n, 1310, esi. They match only as a whole run.
 ACRONYM_CHAR = re.compile(r"[0-9a-z+]")
 ACRONYM = re.compile(r"[0-9a-z+]+")
@@ -38,7 +40,7 @@ def _fold_char(ch: str) -> str:
             continue
         out.append(c)
     folded = "".join(out)
-    if folded and not folded.isascii():
+    if folded and not folded.isascii() and not _SURROGATE.search(folded):  # a lone surrogate stays as it is
         folded = _converter().convert(folded)
     return folded
 
