@@ -9,14 +9,19 @@ the folded query (kb's normaliser), which is what a user means by "find what I t
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# `python bench/X.py` puts bench/ first on sys.path, where bench/http.py would stand in for the standard
+# library's http package (urllib, and so Whoosh, import it): take that entry out before anything else.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import jieba
 from jieba.analyse import ChineseAnalyzer

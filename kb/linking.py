@@ -60,7 +60,7 @@ class Linker:
         self._choose = choose
         self._matchers: dict[frozenset[str] | None, LabelMatcher] = {}
         self._summaries: dict[str, str] = {}
-        self._chosen: dict[tuple[str, tuple[str, ...]], tuple[Entry, str]] = {}
+        self._chosen: dict[tuple[str, tuple[str, ...]], tuple[Entry, str]] = {}  # -> (entry, its URL)
 
     def _matcher(self, documents: frozenset[str] | None) -> LabelMatcher:
         """One automaton per set of documents asked for: a longer label of an entry left out must not
@@ -87,8 +87,9 @@ class Linker:
                 continue
             chosen = self._chosen.get((match.key, ids))
             if chosen is None:
-                chosen = self._chosen[match.key, ids] = self._choose(match.key, ids)
-            entry, spelling = chosen
+                entry, spelling = self._choose(match.key, ids)
+                chosen = self._chosen[match.key, ids] = (entry, term_url(spelling))
+            entry, url = chosen
             if first_only and entry.id in seen:
                 continue
             seen.add(entry.id)
@@ -96,7 +97,7 @@ class Linker:
                 self._summaries[entry.id] = summarize(entry.definition)
             found.append(Link(match.start, match.end, utf16[match.start], utf16[match.end],
                               text[match.start:match.end], entry.id, entry.headword, self._summaries[entry.id],
-                              term_url(spelling)))
+                              url))
         return found
 
 

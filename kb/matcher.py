@@ -34,7 +34,7 @@ class LabelMatcher:
                 targets[key].append(target)
         self._automaton = ahocorasick.Automaton()
         for key, ids in targets.items():
-            self._automaton.add_word(key, (key, tuple(ids)))
+            self._automaton.add_word(key, (key, tuple(ids), bool(ACRONYM.fullmatch(key))))
         self._empty = not targets
         if targets:
             self._automaton.make_automaton()
@@ -45,10 +45,10 @@ class LabelMatcher:
             return []
         folded, offsets = fold_fast(text)
         candidates = []
-        for end, (key, ids) in self._automaton.iter(folded):
+        for end, (key, ids, acronym) in self._automaton.iter(folded):
             start = end - len(key) + 1
             first, last = offsets[start], offsets[end]
-            if ACRONYM.fullmatch(key) and last - first + 1 != len(key):
+            if acronym and last - first + 1 != len(key):
                 continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
             if _stands_alone(text, first, last + 1, key):
                 candidates.append((start, end + 1, key, ids))
