@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import operator
 import re
 import unicodedata
 
@@ -96,8 +95,9 @@ class _Offsets:
     through the few places where folding expands a character ("…" -> "...") and by bisection over the
     characters it dropped, instead of a list as long as the text."""
 
-    def __init__(self, dropped: list[int], expansions: list[tuple[int, int]], length: int):
-        self._shifted = list(map(operator.sub, dropped, range(len(dropped))))
+    def __init__(self, shifted: list[int], expansions: list[tuple[int, int]], length: int):
+        # shifted[k]: where the k-th dropped character would stand in the folded text (its index minus k)
+        self._shifted = shifted
         self._starts: list[int] = []  # where each expansion starts in the folded text
         self._spans: list[tuple[int, int, int]] = []  # (index without drops, its length, extra before it)
         extra = 0
@@ -159,8 +159,10 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
     """Like :func:`fold_with_offsets`, for long texts: the same folded text and offsets (as a sequence)."""
     classes = _classes
     classes.learn(text)
-    dropped = list(map(re.Match.start, classes.dropped.finditer(text))) if classes.dropped is not None else []
-    folded = classes.dropped.sub("", text) if dropped else text
+    # the pieces between dropped characters: their lengths, summed, are where each drop falls in the folded text
+    pieces = classes.dropped.split(text) if classes.dropped is not None else [text]
+    folded = "".join(pieces) if len(pieces) > 1 else text
+    shifted = list(itertools.accumulate(map(len, pieces[:-1])))
     expansions: list[tuple[int, int]] = []
     if classes.expanding is not None and classes.expanding.search(folded):
         expansions = [(m.start(), len(classes.folded[m.group()])) for m in classes.expanding.finditer(folded)]
@@ -175,4 +177,4 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
                 folded = folded.replace(ch, classes.folded[ch])
         else:
             folded = classes.changed.sub(lambda m: classes.folded[m.group()], folded)
-    return folded, _Offsets(dropped, expansions, len(folded))
+    return folded, _Offsets(shifted, expansions, len(folded))
