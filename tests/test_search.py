@@ -630,13 +630,13 @@ def test_an_updated_word_list_reaches_the_tokenizer_without_reloading_jieba(tmp_
     text = f"打造{NEW_TERM}示范区"
     try:
         assert NEW_TERM not in [w for w, _, _ in words(text, index.words_file, index.cache_dir)]
-        dictionary = search_module._base
-        user_words = search_module._user_words(index.words_file, index.cache_dir)
+        dictionary = search_module.analysis._base
+        user_words = search_module.analysis._user_words(index.words_file, index.cache_dir)
         index.update([], [], [NEW_TERM, "百千万工程"], revision=2)
         tokens = list(words(text, index.words_file, index.cache_dir))
         assert (NEW_TERM, 2, 6) in tokens
-        assert search_module._base is dictionary  # jieba's dictionary was not loaded again
-        assert search_module._user_words(index.words_file, index.cache_dir) is user_words
+        assert search_module.analysis._base is dictionary  # jieba's dictionary was not loaded again
+        assert search_module.analysis._user_words(index.words_file, index.cache_dir) is user_words
         index.update([], [], ["百千万工程"], revision=3)  # the editor removes the label again
         assert NEW_TERM not in [w for w, _, _ in words(text, index.words_file, index.cache_dir)]
     finally:

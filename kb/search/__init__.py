@@ -1,0 +1,305 @@
+"""Full-text search over entries and passages: the only package that knows Whoosh (analysis, codec, query).
+
+Each text is indexed twice: ``words``, jieba words (every label a user word, acronyms such as 3+1+N kept
+whole, positions sequential so phrases match), and ``grams``, character bigrams, so that any substring of
+two or more characters is found as a phrase. Both also hold an entry's labels or a passage's section trail,
+after its text. Everything passes through the one normaliser.
+
+The index is derived from the store. A stamp document inside the index records the store revision it
+reflects; it is written in the same commit as the changes, so a stale index is always detectable.
+"""
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh import writing
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.scoring import BM25F
+
+from kb.errors import KBError
+from kb.normalize import ACRONYM, label_key
+from kb.search.analysis import (  # noqa: F401 - the package's API, and names old pickled schemas use
+    TITLE_SEPARATOR,
+    _fold,
+    _KBTokenizer,
+    _tokenizer,
+    bigrams,
+    preload,
+    words,
+)
+from kb.search.codec import _Codec  # noqa: F401 - segments written before the split name it here
+from kb.search.query import Term, highlights, parse_query, searchable, snippet  # noqa: F401
+
+_STAMP_ID = "~stamp"
+WRITE_TIMEOUT_S = 10.0
+WRITER_MEMORY_MB = 1024  # postings kept in memory before Whoosh spills sorted runs to disk (slow)
+
+
+class SearchBusy(KBError):
+    def __init__(self, where: str):
+        super().__init__(f"the search index at {where} is locked by another writer; try again")
+
+
+# -- jieba: one dictionary load per process, one private tokenizer per word list --------------------
+def schema(words_file: str = "", cache_dir: str = "") -> Schema:
+    return Schema(
+        kind=ID(stored=True), id=ID(stored=True, unique=True), document=ID(stored=True),
+        digest=STORED, text=STORED, key=STORED, stamp=STORED, store=STORED,
+        words=TEXT(analyzer=_KBTokenizer("words", words_file, cache_dir), phrase=True),
+        # no positions: a text that has every bigram of a query term is a candidate, and the search
+        # keeps it only if a part of its folded text and title (``key``) contains the term; exact,
+        # and cheaper to index
+        grams=TEXT(analyzer=_KBTokenizer("grams"), phrase=False),
+    )
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """One entry or passage as the index sees it."""
+
+    kind: str  # "entry" | "passage"
+    id: str
+    document: str
+    text: str
+    title: str = ""
+    boost: float = 1.0
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(json.dumps([self.kind, self.document, self.text, self.title, self.boost],
+                                       ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: str
+    document: str
+    score: float
+    offset: int
+    snippet: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    total: int
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    updated: int
+    deleted: int
+    revision: int
+
+
+class SearchIndex:
+    """A Whoosh index in ``directory``; the jieba cache lives in ``cache_dir`` (the data dir).
+
+    Writers take Whoosh's lock with a timeout and hold it only while writing; each thread keeps its own
+    searcher and refreshes it on every search, so changes by other processes show at once.
+    """
+
+    def __init__(self, directory: Path, cache_dir: Path | None = None):
+        self.directory = Path(directory)
+        self.words_file = str((self.directory / "words.txt").resolve())
+        self.cache_dir = str(Path(cache_dir or self.directory).resolve())
+        self._local = threading.local()
+        self._ix = None
+        self._signal = self.directory / "changed"
+
+    # -- opening ------------------------------------------------------------------------------
+    def _index(self):
+        if self._ix is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            wanted = schema(self.words_file, self.cache_dir)
+            if whoosh_index.exists_in(str(self.directory)):
+                ix = whoosh_index.open_dir(str(self.directory))
+                if ix.schema == wanted:
+                    self._ix = ix
+                    return ix
+                ix.close()  # made elsewhere (another data dir path) or by an older kb: start afresh
+            self._ix = whoosh_index.create_in(str(self.directory), wanted)
+        return self._ix
+
+    def preload(self) -> None:
+        preload(self.cache_dir)
+        _tokenizer(self.words_file, self.cache_dir)
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    def _searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            # not Searcher.refresh(): it reuses the readers of segments that have new deletions since,
+            # so an updated document would show twice
+            searcher.close()
+            searcher = None
+        if searcher is None:
+            searcher = self._local.searcher = self._index().searcher(weighting=BM25F())
+            self._local.stamp = _stamp(searcher.document(id=_STAMP_ID))
+        return searcher
+
+    def stamp(self) -> tuple[str, int] | None:
+        """(store id, store revision) that the index reflects, or None for a new index. Cheap: every
+        commit here also rewrites a small file, and while that file is unchanged the last stamp holds."""
+        try:
+            st = self._signal.stat()
+            seen = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            seen = None
+        fresh = getattr(self._local, "searcher", None) is not None and seen == getattr(self._local, "signal", None)
+        if seen is None or not fresh:
+            self._searcher()
+            self._local.signal = seen
+        return self._local.stamp
+
+    def _signal_commit(self) -> None:
+        """Tell readers in other processes that the index changed (see ``stamp``)."""
+        partial = self._signal.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(f"{time.time_ns()}\n", encoding="utf-8")
+        partial.replace(self._signal)
+
+    def revision(self) -> int | None:
+        """The store revision the index reflects, or None for a new index."""
+        stamp = self.stamp()
+        return None if stamp is None else stamp[1]
+
+    # -- writing ------------------------------------------------------------------------------
+    def _writer(self):
+        try:
+            return self._index().writer(timeout=WRITE_TIMEOUT_S, codec=_Codec(), limitmb=WRITER_MEMORY_MB)
+        except LockError as error:
+            raise SearchBusy(str(self.directory)) from error
+
+    def _write_words(self, user_words: Iterable[str]) -> None:
+        keys = sorted({label_key(w) for w in user_words} - {""})
+        text = "\n".join(k for k in keys if len(k) > 1 and not ACRONYM.fullmatch(k)) + "\n"
+        path = Path(self.words_file)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+
+    def sync(self, docs: Iterable[SearchDoc], user_words: Iterable[str], revision: int,
+             rebuild: bool = False, store: str = "") -> SyncReport:
+        """Make the index hold exactly ``docs`` at ``revision`` of ``store``: only what changed is
+        rewritten, unless ``rebuild``. An index already at this revision or a later one of the same
+        store is left alone (another process got there first; never roll back)."""
+        docs = list(docs)
+        writer = self._writer()
+        try:
+            reader = writer.reader()
+            held = {f["id"]: f.get("digest") for f in reader.all_stored_fields() if f.get("id") != _STAMP_ID}
+            stamp = _stamp(next((f for f in reader.all_stored_fields() if f.get("id") == _STAMP_ID), None))
+            if not rebuild and stamp is not None and stamp[0] == store and stamp[1] >= revision:
+                writer.cancel()
+                return SyncReport(0, 0, 0, stamp[1])
+            self._write_words(user_words)
+            wanted = {d.id: d for d in docs}
+            if rebuild:
+                added, updated, deleted = len(wanted), 0, 0
+                changed = list(wanted.values())
+                for doc in changed:
+                    writer.add_document(**_fields(doc))
+                writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+                writer.commit(mergetype=writing.CLEAR)
+                self._signal_commit()
+                return SyncReport(added, updated, deleted, revision)
+            deleted = 0
+            for doc_id in held.keys() - wanted.keys():
+                writer.delete_by_term("id", doc_id)
+                deleted += 1
+            added = updated = 0
+            for doc in wanted.values():
+                if doc.id not in held:
+                    writer.add_document(**_fields(doc))
+                    added += 1
+                elif held[doc.id] != doc.digest:
+                    writer.update_document(**_fields(doc))
+                    updated += 1
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+            writer.commit()
+            self._signal_commit()
+            return SyncReport(added, updated, deleted, revision)
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
+               revision: int, store: str = "") -> None:
+        """Apply a few changes (an editor's write) in one short commit, with the new revision."""
+        docs = list(docs)
+        self._write_words(user_words)
+        _tokenizer(self.words_file, self.cache_dir)  # new user words are applied before taking the lock
+        writer = self._writer()
+        try:
+            for doc_id in deleted:
+                writer.delete_by_term("id", doc_id)
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+            writer.commit()
+            self._signal_commit()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    # -- searching ----------------------------------------------------------------------------
+    def search(self, text: str, document: str | None = None, kind: str | None = None,
+               limit: int | None = 10, offset: int = 0) -> Results:
+        """Entries and passages that contain every part of the query, best first."""
+        terms = parse_query(text)
+        if not terms:
+            return Results(0, [])
+        query = Q.And([t.query(self.words_file, self.cache_dir) for t in terms])
+        filters = [Q.Term(name, value) for name, value in (("kind", kind), ("document", document)) if value]
+        searcher = self._searcher()
+        # every match is scored: cheaper here than a second pass to count them
+        results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
+        matches = list(results)
+        checks = [t.key for t in terms if t.needs_check]
+        if checks:
+            matches = [m for m in matches if all(any(key in part for part in m["key"]) for key in checks)]
+        stop = None if limit is None else offset + limit
+        hits = []
+        for found in matches[offset:stop]:
+            body = found["text"]
+            spans = highlights(body, terms)
+            start, window = snippet(body, spans)
+            inside = [(max(s, start) - start, min(e, start + len(window)) - start)
+                      for s, e in spans if s < start + len(window) and e > start]
+            hits.append(Hit(found["kind"], found["id"], found["document"], round(found.score, 4),
+                            start, window, inside))
+        return Results(len(matches), hits)
+
+
+def _stamp(fields: dict | None) -> tuple[str, int] | None:
+    return None if fields is None else (fields.get("store") or "", int(fields["stamp"]))
+
+
+def _fields(doc: SearchDoc) -> dict:
+    indexed = f"{doc.text}{TITLE_SEPARATOR}{doc.title}" if doc.title else doc.text
+    return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
+            "text": doc.text, "key": _fold(indexed)[0].split(TITLE_SEPARATOR),
+            "words": indexed, "grams": indexed, "_boost": doc.boost}
