@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import difflib
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb import editing
 from kb.config import Settings
-from kb.errors import InvalidRequest, KBNotBuilt, NotFound, TermNotFound, TextTooLong
-from kb.linking import Linker, to_html, to_markdown
+from kb.errors import KBNotBuilt, NotFound, TermNotFound
+from kb.knowledge_edits import EditingMixin
+from kb.knowledge_links import MAX_LINK_CHARS, LinkingMixin  # noqa: F401 - part of this module's API
+from kb.knowledge_search import SEARCH_TYPES, SearchMixin  # noqa: F401 - part of this module's API
+from kb.linking import Linker
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key, strip_quotes
 from kb.overlay import apply_edits
-from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex, SyncReport
+from kb.paging import CURSOR_PATTERN, MAX_LIMIT, check_limit, page  # noqa: F401 - part of this module's API
+from kb.ranking import KIND_RANK, newest_first
+from kb.search import SearchIndex
 from kb.store import Snapshot, Store, make_engine
 
-SEARCH_TYPES = ("entry", "passage")
-MAX_LIMIT = 100
-MAX_LINK_CHARS = 100_000  # per text a chat tool asks to link
 STORE_CHECK_S = 0.5  # how often a reader asks the store itself whether it changed
-CURSOR_PATTERN = r"o[0-9]{1,9}"  # what next_cursor looks like: clients pass it back as it is
-ENTRY_BOOST = 2.0
-CITED_BOOST = 1.5
-
-# How well a label kind names an entry: a headword beats a core, a core beats a full name, and so on.
-KIND_RANK = {"headword": 0, "core": 1, "full_name": 2, "alias": 3, "component": 4}
 
 
 @dataclass(frozen=True)
@@ -38,8 +32,9 @@ class _Hit:
     kind: str
 
 
-class KnowledgeBase:
-    """Reads the store once and answers lookups, listings and suggestions from memory."""
+class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
+    """Reads the store once and answers lookups, listings and suggestions from memory; searching, editors'
+    writes and linking come from the mixins in kb.knowledge_search, kb.knowledge_edits and kb.knowledge_links."""
 
     def __init__(self, store: Store, index_dir: Path | None = None, cache_dir: Path | None = None):
         self.store = store
@@ -93,69 +88,6 @@ class KnowledgeBase:
             for _, text, kind in rows:
                 if kind != "component":
                     self._names.setdefault(key, text)
-
-    # -- the search index -------------------------------------------------------------------------
-    def search_docs(self) -> list[SearchDoc]:
-        """Every entry and passage as the search index holds it."""
-        cited = {u.passage for uses in self._uses.values() for u in uses if u.cited}
-        docs = [SearchDoc("entry", e.id, e.document or "", f"{e.headword}：{e.definition}",
-                          TITLE_SEPARATOR.join(lb.text for lb in e.labels), ENTRY_BOOST)
-                for e in self._entries.values()]
-        docs += [SearchDoc("passage", p.id, p.document, p.text, TITLE_SEPARATOR.join(p.section),
-                           CITED_BOOST if p.id in cited else 1.0) for p in self._passages.values()]
-        return docs
-
-    def user_words(self) -> list[str]:
-        """Every label of every entry: user words of the search tokenizer."""
-        return [lb.text for e in self._entries.values() for lb in e.labels]
-
-    def _search_index(self) -> SearchIndex:
-        if self.search_index is None:
-            raise KBNotBuilt("this KnowledgeBase, which was opened without a search index")
-        return self.search_index
-
-    def sync_index(self, rebuild: bool = False) -> SyncReport:
-        """Bring the search index up to the store's revision (a no-op when its stamp says it is)."""
-        self.refresh()
-        report = self._search_index().sync(self.search_docs(), self.user_words(), self.revision, rebuild,
-                                           store=self.store_id)
-        self._index_checked = True
-        return report
-
-    def ensure_index(self) -> None:
-        """At start: repair a stale index (e.g. after a crash between a store commit and the index update)."""
-        self.refresh()
-        if self._search_index().stamp() != (self.store_id, self.revision):
-            self.sync_index()
-        self._index_checked = True
-
-    def search(self, text: str, document: str | None = None, type: str | None = None,
-               limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
-        """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
-        if self._search_index().stamp() != (self.store_id, self.revision):
-            self.refresh()  # another process wrote: the entries and passages shown must be as current as hits
-        _check_limit(limit)
-        if type is not None and type not in SEARCH_TYPES:
-            raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")
-        if document is not None:
-            self.document(document)
-        if not self._index_checked:
-            self.ensure_index()
-        offset = _decode_cursor(cursor)
-        found = self._search_index().search(text, document, type, limit, offset)
-        hits = []
-        for hit in found.hits:
-            view: dict[str, Any] = {"type": hit.kind, "id": hit.id, "document": hit.document or None,
-                                    "score": hit.score}
-            if hit.kind == "entry" and hit.id in self._entries:
-                view["headword"] = self._entries[hit.id].headword
-            elif hit.id in self._passages:
-                view["section"] = list(self._passages[hit.id].section)
-            view.update(snippet=hit.snippet, offset=hit.offset, highlights=[list(s) for s in hit.highlights])
-            hits.append(view)
-        following = offset + len(hits)
-        return {"query": text, "total": found.total, "hits": hits,
-                "next_cursor": _encode_cursor(following) if following < found.total else None}
 
     # -- listings -------------------------------------------------------------------------------
     @property
@@ -237,7 +169,7 @@ class KnowledgeBase:
         def rank(hit: _Hit) -> tuple:
             exact = query in (hit.label, strip_quotes(hit.label))
             doc = self._documents.get(hit.entry.document or "")
-            return (KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else _negated(doc.date), hit.entry.id)
+            return (KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else newest_first(doc.date), hit.entry.id)
 
         best: dict[str, _Hit] = {}
         for hit in sorted(hits, key=rank):
@@ -271,7 +203,7 @@ class KnowledgeBase:
     def terms(self, prefix: str | None = None, contains: str | None = None, document: str | None = None,
               limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         """Labels (never components) with the entries they name: shortest first, for autocomplete."""
-        _check_limit(limit)
+        check_limit(limit)
         if document is not None:
             self.document(document)
         start, part = label_key(prefix or ""), label_key(contains or "")
@@ -284,100 +216,18 @@ class KnowledgeBase:
             if named:
                 found.append((len(key), key, named))
         found.sort(key=lambda item: item[:2])
-        page, following = _page(found, limit, cursor)
+        shown, following = page(found, limit, cursor)
         return {"terms": [{"label": self._names[key], "entries": [
                     {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
-                          for _, key, named in page],
+                          for _, key, named in shown],
                 "total": len(found), "next_cursor": following}
 
     def passages_page(self, document: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         """A document's passages in document order, a page at a time."""
-        _check_limit(limit)
+        check_limit(limit)
         found = self.passages(document)
-        page, following = _page(found, limit, cursor)
-        return {"passages": [self.passage_view(p) for p in page], "total": len(found), "next_cursor": following}
-
-    # -- editors' writes: one transaction, then this KB and the search index catch up -------------
-    def create_entry(self, draft: dict[str, Any], author: str, note: str | None = None,
-                     allow_shared_labels: bool = False) -> Entry:
-        self._check_related(draft)
-        entry_id, _ = editing.create_entry(self.store, draft, author, note, allow_shared_labels)
-        self._after_write()
-        return self.entry(entry_id)
-
-    def update_entry(self, entry_id: str, changes: dict[str, Any], expected_version: int, author: str,
-                     note: str | None = None, allow_shared_labels: bool = False) -> Entry:
-        self._check_related(changes)
-        editing.update_entry(self.store, entry_id, changes, expected_version, author, note, allow_shared_labels)
-        self._after_write()
-        return self.entry(entry_id)
-
-    def delete_entry(self, entry_id: str, expected_version: int, author: str, note: str | None = None) -> int:
-        revision = editing.delete_entry(self.store, entry_id, expected_version, author, note)
-        self._after_write()
-        return revision
-
-    def history(self, entry_id: str) -> list[dict[str, Any]]:
-        return [{"revision": r.number, "kb_revision": r.kb_revision, "author": r.author, "time": r.time,
-                 "note": r.note, "action": r.action, "changes": r.changes}
-                for r in editing.history(self.store, entry_id)]
-
-    def entry_at(self, entry_id: str, revision: int) -> dict[str, Any]:
-        """The entry as it was after one of its revisions (0: as the corpus printed it)."""
-        found = next((r for r in editing.history(self.store, entry_id) if r.number == revision), None)
-        if found is None:
-            raise NotFound("revision", f"{entry_id}@{revision}")
-        view = self.entry_view(editing.entry_from_state(entry_id, found.state), with_passages=False)
-        view["related"] = [{"id": i, "headword": self._entries[i].headword if i in self._entries else i}
-                           for i in found.state.get("related") or ()]  # as that revision had them
-        return view | {"revision": found.number, "deleted": found.action == "delete"}
-
-    def _check_related(self, fields: dict[str, Any]) -> None:
-        unknown = [i for i in fields.get("related") or () if i not in self._entries]
-        if unknown:
-            raise editing.UnknownRelated(unknown)
-
-    def _after_write(self) -> None:
-        self.refresh()
-        if self.search_index is not None:
-            self.sync_index()
-
-    # -- linking --------------------------------------------------------------------------------
-    @property
-    def linker(self) -> Linker:
-        if self._linker is None:
-            self._linker = Linker(self._entries.values(), self._choose)
-        return self._linker
-
-    def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
-        """The entry a label links to when it names several (by label kind, then the newest document, as
-        ``resolve`` ranks), with its own spelling of the label."""
-        rows = [(e, text, kind) for e, text, kind in self._by_key.get(key, []) if e.id in ids and kind != "component"]
-
-        def rank(row: tuple[Entry, str, str]) -> tuple:
-            doc = self._documents.get(row[0].document or "")
-            return KIND_RANK.get(row[2], 9), "" if doc is None else _negated(doc.date), row[0].id
-
-        if not rows:
-            return self._entries[ids[0]], self._names.get(key, key)
-        entry, text, _ = min(rows, key=rank)
-        return entry, text
-
-    def link(self, text: str, format: str = "json", first_only: bool = False,
-             documents: list[str] | None = None) -> dict[str, Any]:
-        """Every term in ``text`` linked: offsets (code points and UTF-16), the entry, a summary, its URL;
-        with ``format`` html or markdown, the text rendered with the links too."""
-        if len(text) > MAX_LINK_CHARS:
-            raise TextTooLong(len(text), MAX_LINK_CHARS)
-        for doc_id in documents or ():
-            self.document(doc_id)
-        links = self.linker.link(text, documents, first_only)
-        answer: dict[str, Any] = {"links": [vars(link) for link in links]}
-        if format == "html":
-            answer["html"] = to_html(text, links)
-        elif format == "markdown":
-            answer["markdown"] = to_markdown(text, links)
-        return answer
+        shown, following = page(found, limit, cursor)
+        return {"passages": [self.passage_view(p) for p in shown], "total": len(found), "next_cursor": following}
 
     # -- views ----------------------------------------------------------------------------------
     def document_view(self, doc: Document) -> dict[str, Any]:
@@ -417,18 +267,6 @@ class KnowledgeBase:
                 "section": list(passage.section), "text": passage.text}
 
 
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidRequest("limit", f"must be between 1 and {MAX_LIMIT}")
-
-
-def _page(items: list, limit: int, cursor: str | None) -> tuple[list, str | None]:
-    """One page of ``items`` from an opaque cursor, and the cursor of the next page (None at the end)."""
-    offset = _decode_cursor(cursor)
-    following = offset + limit
-    return items[offset:following], (_encode_cursor(following) if following < len(items) else None)
-
-
 def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:
     seen: dict[str, tuple[Entry, str]] = {}
     for entry, kind in sorted(named, key=lambda ek: KIND_RANK.get(ek[1], 9)):
@@ -436,22 +274,3 @@ def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:
     return list(seen.values())
 
 
-def _encode_cursor(offset: int) -> str:
-    return f"o{offset}"
-
-
-def _decode_cursor(cursor: str | None) -> int:
-    """The offset a cursor stands for; a cursor kb did not make is an InvalidRequest. Any string of the
-    documented pattern is a cursor (past the end, it gives an empty page)."""
-    if not cursor:
-        return 0
-    if not re.fullmatch(CURSOR_PATTERN, cursor):
-        raise InvalidRequest("cursor", "is not a cursor this service gave out")
-    return int(cursor[1:])
-
-
-def _negated(date: str | None) -> str:
-    """A sort key that puts newer dates first and undated last."""
-    if not date:
-        return "~"
-    return "".join(chr(ord("9") - ord(c) + ord("0")) if c.isdigit() else c for c in date)
