@@ -114,6 +114,16 @@ def _current(conn, entry_id: str) -> tuple[dict[str, Any] | None, int, bool]:
     return _corpus_state(conn, entry_id), 0, False
 
 
+def _live(conn, entry_id: str, expected_version: int) -> tuple[dict[str, Any], int]:
+    """The entry's state and version, if it exists, is not deleted and is still at ``expected_version``."""
+    state, version, deleted = _current(conn, entry_id)
+    if state is None or deleted:
+        raise NotFound("entry", entry_id)
+    if version != expected_version:
+        raise StaleEntry(entry_id)
+    return state, version
+
+
 def _taken(conn, entry_id: str, entry: Entry) -> dict[str, list[str]]:
     """Labels of ``entry`` that already name another live entry."""
     wanted = {label_key(lb.text): lb.text for lb in entry.labels if lb.kind != "component"}
@@ -168,11 +178,7 @@ def update_entry(store: Store, entry_id: str, changes: dict[str, Any], expected_
     """Apply ``changes`` (some of EDITABLE) if the entry is still at ``expected_version``."""
     with store.engine.begin() as conn:
         kb_revision = _bump(conn)
-        state, version, deleted = _current(conn, entry_id)
-        if state is None or deleted:
-            raise NotFound("entry", entry_id)
-        if version != expected_version:
-            raise StaleEntry(entry_id)
+        state, version = _live(conn, entry_id, expected_version)
         after = state | {k: v for k, v in changes.items() if k in EDITABLE}
         if "labels" in changes or "headword" in changes or "full_name" in changes or "definition" in changes:
             _check_labels(conn, entry_id, after, allow_shared_labels)
@@ -184,11 +190,7 @@ def delete_entry(store: Store, entry_id: str, expected_version: int, author: str
     """Retire an entry: a revision like any other (its history stays), after which its labels stop resolving."""
     with store.engine.begin() as conn:
         kb_revision = _bump(conn)
-        state, version, deleted = _current(conn, entry_id)
-        if state is None or deleted:
-            raise NotFound("entry", entry_id)
-        if version != expected_version:
-            raise StaleEntry(entry_id)
+        state, version = _live(conn, entry_id, expected_version)
         _record(conn, entry_id, state, version + 1, True, kb_revision, author, note, "delete", {})
     return kb_revision
 
