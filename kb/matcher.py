@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -76,10 +77,21 @@ def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _stands_alone(text: str, start: int, end: int, key: str) -> bool:
     """An acronym does not match inside a longer run (1310 not in 13100, 3+2 not in 13+2). The neighbours
-    are checked in the text as sent: a quote or space between two runs separates them."""
-    if ACRONYM_CHAR.match(key[0]) and start > 0 and ACRONYM_CHAR.match(label_key(text[start - 1])):
-        return False
-    return not (ACRONYM_CHAR.match(key[-1]) and end < len(text) and ACRONYM_CHAR.match(label_key(text[end])))
+    are checked in the text as sent: a quote or space between two runs separates them, an invisible
+    format character (a zero-width space) does not."""
+    if ACRONYM_CHAR.match(key[0]):
+        before = start - 1
+        while before >= 0 and unicodedata.category(text[before]) == "Cf":
+            before -= 1
+        if before >= 0 and ACRONYM_CHAR.match(label_key(text[before])):
+            return False
+    if ACRONYM_CHAR.match(key[-1]):
+        after = end
+        while after < len(text) and unicodedata.category(text[after]) == "Cf":
+            after += 1
+        if after < len(text) and ACRONYM_CHAR.match(label_key(text[after])):
+            return False
+    return True
 
 
 def names_matcher(entries: Iterable[Entry]) -> LabelMatcher:

@@ -52,6 +52,9 @@ def test_latin_and_digit_labels_match_next_to_chinese_or_punctuation(matcher, te
         "ESIX数据库",  # ESI inside a longer word
         "xESI",
         "13101310",
+        "编号1310\u200b0的项目",  # an invisible zero-width space does not end a run
+        "编号2\u200b1310的项目",
+        "第1、3、10条",  # separate numbers are not one run, though 、 folds away
     ],
 )
 def test_latin_and_digit_labels_do_not_match_inside_a_longer_run(matcher, text):
