@@ -656,3 +656,23 @@ def test_many_small_updates_merge_segments_and_still_find_everything(tmp_path):
     assert index.search("高质量发展", limit=None).total == 20
     assert {h.id for h in index.search("定义", limit=None).hits} == {f"e{r}" for r in range(2, 32)}
     index.close()
+
+
+def test_a_whole_index_written_by_several_processes_answers_as_one_written_by_one(kb, tmp_path, monkeypatch):
+    """A first build or a reindex of many texts is analysed in several processes, each writing a segment:
+    the same hits, scores aside, as one process writing everything."""
+    docs, user_words = kb.search_docs(), kb.user_words()
+    single = SearchIndex(tmp_path / "single", tmp_path)
+    single.sync(docs, user_words, revision=7, store="s")
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    monkeypatch.setattr(search_module.os, "cpu_count", lambda: 2)
+    several = SearchIndex(tmp_path / "several", tmp_path)
+    several.sync(docs, user_words, revision=7, store="s")
+    assert len(several._index()._segments()) > 1  # one segment a process: the parallel writer did it
+    assert len(single._index()._segments()) == 1
+    for query in ("高质量发展", "3+2", "百千萬工程", "清远鸡 品牌", "产业"):
+        expected = {hit.id for hit in single.search(query, limit=None).hits}
+        assert {hit.id for hit in several.search(query, limit=None).hits} == expected, query
+    assert several.stamp() == ("s", 7)
+    single.close()
+    several.close()

@@ -42,6 +42,8 @@ from kb.search.query import Term, highlights, parse_query, searchable, snippet  
 _STAMP_ID = "~stamp"
 WRITE_TIMEOUT_S = 10.0
 WRITER_MEMORY_MB = 1024  # postings kept in memory before Whoosh spills sorted runs to disk (slow)
+PARALLEL_DOCS = 2000  # a whole index of at least this many texts is written by several processes
+MAX_PROCS = 4
 
 
 class SearchBusy(KBError):
@@ -184,9 +186,14 @@ class SearchIndex:
         return None if stamp is None else stamp[1]
 
     # -- writing ------------------------------------------------------------------------------
-    def _writer(self):
+    def _writer(self, procs: int = 1):
+        """The one writer (Whoosh's lock, with a timeout). With ``procs`` > 1, documents are analysed in
+        that many processes, each writing a segment of its own (forked: jieba's dictionary is shared)."""
+        options = {"timeout": WRITE_TIMEOUT_S, "codec": _Codec(), "limitmb": WRITER_MEMORY_MB // procs}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True)
         try:
-            return self._index().writer(timeout=WRITE_TIMEOUT_S, codec=_Codec(), limitmb=WRITER_MEMORY_MB)
+            return self._index().writer(**options)
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
 
@@ -205,7 +212,11 @@ class SearchIndex:
         rewritten, unless ``rebuild``. An index already at this revision or a later one of the same
         store is left alone (another process got there first; never roll back)."""
         docs = list(docs)
-        writer = self._writer()
+        # a whole index written at once (a first build, a reindex) is analysed on every core
+        procs = min(os.cpu_count() or 1, MAX_PROCS) if len(docs) >= PARALLEL_DOCS else 1
+        parallel = procs > 1 and (rebuild or self.stamp() is None)
+        rebuild = rebuild or parallel
+        writer = self._writer(procs if parallel else 1)
         try:
             reader = writer.reader()
             held = {f["id"]: f.get("digest") for f in reader.all_stored_fields() if f.get("id") != _STAMP_ID}
