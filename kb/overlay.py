@@ -43,9 +43,9 @@ def apply_edits(snap: Snapshot) -> tuple[Snapshot, dict[str, int], set[str]]:
     for key in sorted(cited | set(mentions), key=lambda k: (k[0], order.get(k[1], 0))):
         uses.append(Use(key[0], key[1], key in cited, tuple(mentions.get(key, ()))))
     related = {k: v for k, v in snap.related.items() if k not in changed and k not in deleted}
+    states = {e.entry: e.state for e in snap.edits}
     for entry_id, entry in changed.items():
-        state = next(e.state for e in snap.edits if e.entry == entry_id)
-        others = [o for o in state.get("related") or () if o in by_id and o != entry_id]
+        others = [o for o in states[entry_id].get("related") or () if o in by_id and o != entry_id]
         if not others:
             for match in matcher.find(entry.definition):
                 others += [t for t in match.targets if t != entry_id and t not in others]
