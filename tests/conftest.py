@@ -50,3 +50,18 @@ def kb(settings) -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def raw() -> dict[str, str]:
     return {doc_id: path.read_text(encoding="utf-8") for doc_id, path in REPORTS.items()}
+
+
+@pytest.fixture
+def opened():
+    """Open KnowledgeBases through ``opened(settings)``; all are closed after the test."""
+    bases: list[KnowledgeBase] = []
+
+    def open_kb(settings: Settings) -> KnowledgeBase:
+        bases.append(KnowledgeBase.open(settings))
+        return bases[-1]
+
+    yield open_kb
+    for base in bases:
+        base.close()
+

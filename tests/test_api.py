@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from http import HTTPStatus
 from urllib.parse import quote
 
 import opencc
@@ -16,7 +15,6 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
 from api import MAX_BODY_BYTES, create_app
-from api.schemas import ProblemSchema
 from api.state import get_kb
 from kb.build import build
 from kb.cli import main
@@ -25,11 +23,8 @@ from kb.errors import TermNotFound
 from kb.knowledge import MAX_LIMIT, KnowledgeBase
 from kb.normalize import label_key
 from tests.conftest import REPORTS, make_settings
+from tests.helpers import PROBLEM, assert_problem, ok
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
-
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
 
 
 # -- fixtures -----------------------------------------------------------------------------------------
@@ -60,20 +55,6 @@ def mini_client(mini):
     return create_app({"KB_SETTINGS": mini}).test_client()
 
 
-@pytest.fixture
-def opened():
-    """Open KnowledgeBases through ``opened(settings)``; all are closed after the test."""
-    bases: list[KnowledgeBase] = []
-
-    def open_kb(settings: Settings) -> KnowledgeBase:
-        bases.append(KnowledgeBase.open(settings))
-        return bases[-1]
-
-    yield open_kb
-    for base in bases:
-        base.close()
-
-
 @pytest.fixture(scope="module")
 def unbuilt_client(tmp_path_factory):
     """An app whose data dir holds no KB (yet)."""
@@ -98,28 +79,6 @@ def broken_client(settings):
 def path(term: str) -> str:
     """``/terms/{term}`` with the term percent-encoded, except "/" and "+" which go as they are."""
     return "/terms/" + quote(term, safe="/+")
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
-def assert_problem(response, status: int) -> dict:
-    """The one error shape (RFC 9457): problem+json with type, title, status and detail, nothing leaked."""
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    body = json.loads(text)
-    assert PROBLEM_KEYS <= set(body) <= set(ProblemSchema().fields)
-    assert isinstance(body["type"], str) and body["type"]
-    assert body["title"] == HTTPStatus(status).phrase
-    assert body["status"] == status
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in text and 'File "' not in text and "\\u" not in text
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    return body
 
 
 def pages(client, url: str, key: str, limit: int, **query) -> tuple[list, int]:

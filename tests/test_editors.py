@@ -11,7 +11,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,8 +27,8 @@ from kb.config import Settings
 from kb.store import Store, make_engine
 from kb.store import tokens as token_rows
 from tests.conftest import make_settings
+from tests.helpers import assert_problem, ok
 
-PROBLEM = "application/problem+json"
 DOC = "county-2025"
 # A county report of three entries: one with a full name and components, two with a quoted core ("2+4", "双百").
 REPORT = """2025年某某县政府工作报告
@@ -102,23 +101,6 @@ def bearer(secret: str) -> dict[str, str]:
 
 def term_path(term: str) -> str:
     return "/terms/" + quote(term, safe="/+")
-
-
-def ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()
-
-
-def assert_problem(response, status: int) -> dict:
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    body = json.loads(text)
-    assert body["status"] == status and body["title"] == HTTPStatus(status).phrase
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in text
-    return body
 
 
 def invalid_fields(response) -> dict:

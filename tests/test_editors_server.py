@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from kb.config import Settings
 from kb.knowledge import KnowledgeBase
 from kb.store import Store, edits, make_engine, revisions
 from tests.conftest import ROOT, make_settings
+from tests.helpers import free_port
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
 
 BIN = Path(sys.executable).parent
@@ -53,12 +53,6 @@ class Answer:
 
     def json(self):
         return json.loads(self.body)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def alive_in_group(pgid: int) -> list[int]:

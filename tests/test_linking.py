@@ -24,8 +24,8 @@ from kb.knowledge import MAX_LINK_CHARS, KnowledgeBase
 from kb.normalize import ACRONYM_CHAR, label_key
 from kb.store import Store, make_engine
 from tests.conftest import make_settings
+from tests.helpers import assert_problem
 
-PROBLEM = "application/problem+json"
 SUMMARY_CHARS = 120
 SENTENCE_END = "。！？；!?;"
 ALPHA, BETA = "alpha-2025", "beta-2026"
@@ -129,14 +129,6 @@ def links(client, text: str, **options) -> list[dict]:
 def spans(client, text: str, **options) -> list[tuple[str, str]]:
     """(surface, headword) of each link, in order."""
     return [(link["surface"], link["headword"]) for link in links(client, text, **options)]
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == PROBLEM
-    body = response.get_json(force=True)
-    assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == status
-    return body
 
 
 def utf16(text: str, index: int) -> int:

@@ -106,20 +106,6 @@ def set_corpus(settings: Settings, text: str) -> None:
     (settings.corpus_dir / "mini-2025.txt").write_text(text, encoding="utf-8")
 
 
-@pytest.fixture
-def opened():
-    """Open KnowledgeBases through ``opened(settings)``; all are closed after the test."""
-    bases: list[KnowledgeBase] = []
-
-    def open_kb(settings: Settings) -> KnowledgeBase:
-        bases.append(KnowledgeBase.open(settings))
-        return bases[-1]
-
-    yield open_kb
-    for base in bases:
-        base.close()
-
-
 # -- 1. acronyms --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("query", ["3+2", "1+6+N", "“3+1+N”", "１＋６＋Ｎ", "1310"])
 def test_acronym_finds_every_passage_containing_it_and_its_entry(kb, query):

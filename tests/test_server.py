@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from urllib.parse import quote
 from kb.config import Settings
 from kb.knowledge import KnowledgeBase
 from tests.conftest import ROOT
+from tests.helpers import free_port
 
 START_TIMEOUT = 60  # seconds: the build of one report, jieba's dictionary, two workers
 # A second report added while the server runs: its entry must show in every worker at once.
@@ -30,12 +30,6 @@ ADDED = f"""2025年某某区政府工作报告
 名词解释
 1.{NEW_TERM}：指依托数字平台建设的农业产业链协同示范项目。
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
