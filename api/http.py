@@ -25,8 +25,7 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 CACHED_BLUEPRINT = "kb."  # the read API's endpoints; never the docs, and never an unknown path
-_UNCACHED = ("kb.health",)
-_UNCONDITIONAL = ("kb.health",)  # a health check always gets a fresh 200 or 503, never a 304
+_HEALTH = "kb.health"  # never cached, never a 304: a health check always gets a fresh 200 or 503
 
 
 class AnswerCache:
@@ -69,6 +68,7 @@ class CachedAnswers:
         if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
             kb = holder.kb
             kb.catch_up()
+            environ["kb.caught_up"] = True
             item = self.cache.get((kb.store_id, kb.revision, *_raw_target(environ)))
             if item is not None:
                 body, status, headers, etag = item
@@ -88,8 +88,9 @@ def _cache_key() -> tuple | None:
     kb = loaded_kb()
     if kb is None:
         return None
-    kb.catch_up()  # another process wrote: answer from the new revision
-    if request.method not in ("GET", "HEAD") or request.endpoint in _UNCACHED:
+    if not request.environ.get("kb.caught_up"):
+        kb.catch_up()  # another process wrote: answer from the new revision
+    if request.method not in ("GET", "HEAD") or request.endpoint == _HEALTH:
         return None
     return kb.store_id, kb.revision, *_raw_target(request.environ)
 
@@ -117,7 +118,7 @@ def init(app: Flask) -> None:
         response.headers.update(CORS_HEADERS)
         if request.method not in ("GET", "HEAD"):
             return response
-        if request.endpoint in _UNCONDITIONAL or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
+        if request.endpoint == _HEALTH or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
             response.headers.setdefault("Cache-Control", "no-store")  # health, tokens, history: always fresh
             return response
         response.headers.setdefault("Cache-Control", CACHE_CONTROL)
