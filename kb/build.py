@@ -9,10 +9,10 @@ from pathlib import Path
 
 from kb.config import Settings
 from kb.errors import IngestError
+from kb.ingest import parse_file
 from kb.knowledge import KnowledgeBase
 from kb.matcher import LabelMatcher, names_matcher
 from kb.model import Entry, ParsedDocument, Use
-from kb.parser import parse_file
 from kb.store import Store, make_engine
 
 SOURCE_SUFFIXES = (".txt",)

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 
 from kb.errors import KBError, NotFound
-from kb.glossary import components as derived_components
-from kb.glossary import labels as derived_labels
+from kb.labels import components as derived_components
+from kb.labels import labels as derived_labels
 from kb.model import Component, Entry, Label
 from kb.normalize import label_key
 from kb.store import Store, edits, entries, meta, revisions

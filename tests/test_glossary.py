@@ -3,10 +3,11 @@
 import pytest
 
 from kb.errors import IngestError
-from kb.glossary import components, full_name, labels, parse_entries
-from kb.layout import Line
+from kb.ingest import parse_text
+from kb.ingest.glossary import parse_entries
+from kb.ingest.layout import Line
+from kb.labels import components, full_name, labels
 from kb.model import Component, Label
-from kb.parser import parse_text
 
 
 def numbered(*texts):

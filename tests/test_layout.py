@@ -2,9 +2,9 @@
 
 import pytest
 
-from kb.layout import Line, is_wrapped, paragraphs, split_layout
+from kb.ingest import parse_text
+from kb.ingest.layout import Line, is_wrapped, paragraphs, split_layout
 from kb.model import Citation
-from kb.parser import parse_text
 
 
 def pdf(*lines):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.parser import parse_text
+from kb.ingest import parse_text
 
 NO_GLOSSARY = """某某县政府工作报告
 各位代表：

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from kb.layout import GLOSSARY_HEADING
+from kb.ingest.layout import GLOSSARY_HEADING
+from kb.ingest.text import compact, ends_sentence, is_heading
 from kb.normalize import label_key
-from kb.text import compact, ends_sentence, is_heading
 
 EXPECTED_ENTRIES = {"qingcheng-2024": 19, "sichuan-2026": 20, "jiangxi-2026": 26}
 

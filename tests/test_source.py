@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from kb.errors import IngestError
-from kb.source import decode, read_source
+from kb.ingest.source import decode, read_source
 
 REPORT = "政府工作报告\n——2024年1月10日在青城区第九届人民代表大会第四次会议上\n各位代表：\n“四免”政策全面落地。\n"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.parser import parse_text
-from kb.text import width
+from kb.ingest import parse_text
+from kb.ingest.text import width
 from tests.conftest import REPORTS
 
 NO_LINE_START = "，。、；：！？”）"

@@ -6,7 +6,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from kb.text import (
+from kb.ingest.text import (
     CLOSERS,
     CONTINUATION_START,
     MARKER_LINE,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kb import glossary
-from kb.layout import Layout, Line, is_wrapped, paragraphs, split_layout
+from kb import labels as entry_labels
+from kb.ingest import glossary
+from kb.ingest.layout import Layout, Line, is_wrapped, paragraphs, split_layout
+from kb.ingest.source import read_source
+from kb.ingest.text import compact, extract_markers, fix_spacing, heading_level, is_title_like, lead_sentence
 from kb.model import Citation, Document, Entry, ParsedDocument, Passage
-from kb.source import read_source
-from kb.text import compact, extract_markers, fix_spacing, heading_level, is_title_like, lead_sentence
 
 _DATE_SPOKEN = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日在")
 _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日|(\d{4})-(\d{2})-(\d{2})")
@@ -86,8 +87,8 @@ def _entries(lines: list[Line], doc_id: str, path: str) -> list[Entry]:
     for raw in glossary.parse_entries(lines, path):
         entries.append(Entry(
             id=f"{doc_id}:{raw.number}", headword=raw.headword, definition=raw.definition,
-            document=doc_id, number=raw.number, full_name=glossary.full_name(raw.definition),
-            labels=tuple(glossary.labels(raw.headword, raw.definition)),
-            components=tuple(glossary.components(raw.headword, raw.definition)), line=raw.line,
+            document=doc_id, number=raw.number, full_name=entry_labels.full_name(raw.definition),
+            labels=tuple(entry_labels.labels(raw.headword, raw.definition)),
+            components=tuple(entry_labels.components(raw.headword, raw.definition)), line=raw.line,
         ))
     return entries
