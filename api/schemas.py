@@ -74,6 +74,8 @@ class EntrySchema(Schema):
     headword = fields.String(required=True)
     definition = fields.String(required=True)
     full_name = fields.String(allow_none=True)
+    page = fields.Integer(allow_none=True, metadata={
+        "description": "the page of the printed report that the glossary's note names (“(见第2页)”)"})
     labels = fields.List(fields.String(), required=True)
     components = fields.List(fields.Nested(ComponentSchema), required=True)
     related = fields.List(fields.Nested(EntryRefSchema), required=True)
@@ -124,8 +126,16 @@ class DocumentEntrySchema(EntryRefSchema):
     number = fields.Integer(allow_none=True)
 
 
+class DocumentWarningSchema(Schema):
+    line = fields.Integer(allow_none=True, required=True, metadata={"description": "the line of the source file"})
+    message = fields.String(required=True, metadata={"description": "what kb found odd and what it did about it"})
+
+
 class DocumentSchema(DocumentRefSchema):
     passages = fields.Integer(required=True, metadata={"description": "how many passages it has"})
+    warnings = fields.List(fields.Nested(DocumentWarningSchema), required=True, metadata={
+        "description": "what the build found odd in the report (a gap in the glossary's numbering, a marker "
+                       "citing no entry, …) and read as well as it could"})
     entries = fields.List(fields.Nested(DocumentEntrySchema), required=True)
 
 

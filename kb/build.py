@@ -8,33 +8,53 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.config import Settings
-from kb.errors import IngestError
-from kb.ingest import parse_file
+from kb.errors import IngestError, WarningsAreErrors
+from kb.ingest import SOURCE_SUFFIXES, parse_file
 from kb.knowledge import KnowledgeBase
 from kb.matcher import LabelMatcher, names_matcher
-from kb.model import Entry, ParsedDocument, Use
+from kb.model import Entry, IngestWarning, ParsedDocument, Use
 from kb.store import Store, make_engine
-
-SOURCE_SUFFIXES = (".txt",)
 
 
 @dataclass(frozen=True)
 class DocumentReport:
+    """What a build takes in from one document, and what it warns about."""
+
     id: str
     title: str
+    source: str
     passages: int
     entries: int
     citations: int
+    unresolved: int  # markers citing a number no entry of the document has
     mentions: int
+    warnings: tuple[IngestWarning, ...]
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise IngestError(str(corpus_dir), "the corpus directory does not exist")
-    files = sorted(p for p in corpus_dir.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file())
+    files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES and p.is_file())
     if not files:
-        raise IngestError(str(corpus_dir), "no .txt documents in the corpus directory")
+        raise IngestError(str(corpus_dir), f"no documents ({', '.join(SOURCE_SUFFIXES)}) in the corpus directory")
     return files
+
+
+def report_of(doc: ParsedDocument, uses: list[Use]) -> DocumentReport:
+    numbers = {e.number for e in doc.entries}
+    cited = [c for p in doc.passages for c in p.citations]
+    return DocumentReport(doc.document.id, doc.document.title, doc.document.source, len(doc.passages),
+                          len(doc.entries), len(cited), sum(1 for c in cited if c.number not in numbers),
+                          sum(1 for u in uses if not u.cited), doc.document.warnings)
+
+
+def check(paths: list[Path]) -> list[tuple[ParsedDocument, DocumentReport]]:
+    """Parse files as a build would, storing nothing: each document and what a build would take in from it."""
+    found = []
+    for path in paths:
+        doc = parse_file(path)
+        found.append((doc, report_of(doc, uses_in(doc, names_matcher(doc.entries)))))
+    return found
 
 
 def fingerprint(files: list[Path]) -> str:
@@ -72,14 +92,16 @@ def related_in(entries: list[Entry], matcher: LabelMatcher) -> dict[str, list[st
     return links
 
 
-def build(settings: Settings, index: bool = True) -> list[DocumentReport]:
+def build(settings: Settings, index: bool = True, strict: bool = False) -> list[DocumentReport]:
     """Parse the whole corpus first; only then replace the store's content, in one transaction,
-    so a document that cannot be ingested leaves the previous KB untouched. Then bring the search
-    index up to date, unless ``index`` is false (a bulk load: the index catches up at the next start
-    or ``kb reindex``, its stamp telling it is stale)."""
+    so a document that cannot be ingested (or, when ``strict``, one with warnings) leaves the previous
+    KB untouched. Then bring the search index up to date, unless ``index`` is false (a bulk load: the
+    index catches up at the next start or ``kb reindex``, its stamp telling it is stale)."""
     files = corpus_files(settings.corpus_dir)
     parsed = [parse_file(path) for path in files]
     _check_unique_ids(parsed)
+    if strict and any(doc.document.warnings for doc in parsed):
+        raise WarningsAreErrors([(doc.document.source, w) for doc in parsed for w in doc.document.warnings])
     all_uses: list[Use] = []
     links: dict[str, list[str]] = {}
     reports = []
@@ -88,9 +110,7 @@ def build(settings: Settings, index: bool = True) -> list[DocumentReport]:
         doc_uses = uses_in(doc, matcher)
         all_uses += doc_uses
         links.update(related_in(doc.entries, matcher))
-        reports.append(DocumentReport(
-            doc.document.id, doc.document.title, len(doc.passages), len(doc.entries),
-            sum(len(p.citations) for p in doc.passages), sum(1 for u in doc_uses if not u.cited)))
+        reports.append(report_of(doc, doc_uses))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(make_engine(settings.database_url))
     store.create()

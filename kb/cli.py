@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from kb import tokens
-from kb.build import build, is_current
+from kb.build import DocumentReport, build, check, is_current
 from kb.config import Settings
-from kb.errors import KBError, TermNotFound
+from kb.errors import IngestError, KBError, TermNotFound, WarningsAreErrors
 from kb.knowledge import MAX_LIMIT, SEARCH_TYPES, KnowledgeBase
+from kb.model import IngestWarning, ParsedDocument
 from kb.store import Store, make_engine
 
 
@@ -24,12 +26,69 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     if args.if_changed and is_current(settings):
         print(f"KB is current with {settings.corpus_dir}/ (nothing to do)")
         return 0
-    reports = build(settings, index=not args.no_index)
+    try:
+        reports = build(settings, index=not args.no_index, strict=args.strict)
+    except WarningsAreErrors as refused:
+        for source, warning in refused.warnings:
+            print(_warning_line(source, warning), file=sys.stderr)
+        raise
     print(f"{'document':<24} {'passages':>8} {'entries':>8} {'citations':>9} {'mentions':>8}")
     for r in reports:
         print(f"{r.id:<24} {r.passages:>8} {r.entries:>8} {r.citations:>9} {r.mentions:>8}")
-    print(f"built {len(reports)} documents into {settings.database_url}")
+        for warning in r.warnings:
+            print(f"  {_warning_line(r.source, warning)}")
+    warned = sum(len(r.warnings) for r in reports)
+    print(f"built {len(reports)} documents into {settings.database_url}"
+          + (f" ({warned} warnings; `kb build --strict` refuses them)" if warned else ""))
     return 0
+
+
+def _warning_line(source: str, warning: IngestWarning) -> str:
+    where = f"{source}:{warning.line}" if warning.line else source
+    return f"warning: {where}: {warning.message}"
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse reports as a build would and print what it would take in and warn about; store nothing."""
+    failed = warned = 0
+    found: list[dict[str, Any]] = []
+    for path in args.files:
+        try:
+            [(doc, report)] = check([path])
+        except IngestError as error:
+            print(f"kb: error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        warned += len(report.warnings)
+        if args.json:
+            found.append(_check_json(doc, report))
+        else:
+            _print_check(doc, report)
+    if args.json:
+        _print_json(found)
+    return 2 if failed or (args.strict and warned) else 0
+
+
+def _print_check(doc: ParsedDocument, r: DocumentReport) -> None:
+    date = f", given {doc.document.date}" if doc.document.date else ""
+    print(f"{r.source}: {r.id}: {r.title}{date}")
+    markers = (f"{r.citations} markers, all cite an entry" if not r.unresolved
+               else f"{r.citations} markers, {r.unresolved} citing no entry")
+    print(f"  {r.passages} passages, {r.entries} entries; {markers}; {r.mentions} mentions")
+    for entry in doc.entries:
+        page = f" (page {entry.page})" if entry.page is not None else ""
+        summary = entry.definition if len(entry.definition) <= 40 else entry.definition[:40] + "…"
+        print(f"  {entry.number:>4}  {entry.headword}: {summary}{page}")
+    for warning in r.warnings:
+        print(f"  {_warning_line(r.source, warning)}")
+
+
+def _check_json(doc: ParsedDocument, r: DocumentReport) -> dict[str, Any]:
+    return {"id": r.id, "title": r.title, "date": doc.document.date, "source": r.source, "passages": r.passages,
+            "citations": r.citations, "unresolved": r.unresolved, "mentions": r.mentions,
+            "entries": [{"number": e.number, "headword": e.headword, "definition": e.definition, "page": e.page,
+                         "labels": list(e.names), "line": e.line} for e in doc.entries],
+            "warnings": [{"line": w.line, "message": w.message} for w in r.warnings]}
 
 
 def cmd_entries(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,7 +173,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--if-changed", action="store_true", help="do nothing if the KB already holds this corpus")
     p.add_argument("--no-index", action="store_true",
                    help="write the store only; the search index catches up at the next start or `kb reindex`")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a corpus with warnings (exit 2, the KB unchanged) instead of reading past them")
     p.set_defaults(run=cmd_build)
+    p = sub.add_parser("check", help="parse reports as a build would and print what it would take in and warn "
+                                     "about, storing nothing")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a report: .txt, .pdf, .html or .htm")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--strict", action="store_true", help="exit 2 if any report has warnings")
+    p.set_defaults(run=cmd_check)
     p = sub.add_parser("entries", help="print the glossary entries as JSON")
     p.add_argument("--document", help="only this document's entries")
     p.set_defaults(run=cmd_entries)

@@ -78,7 +78,7 @@ def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
         if label_key(label.text):
             unique.setdefault((label.text, label.kind), label)
     return Entry(entry_id, headword, definition, state.get("document"), state.get("number"),
-                 state.get("full_name"), tuple(unique.values()), parts)
+                 state.get("full_name"), tuple(unique.values()), parts, page=state.get("page"))
 
 
 def _now() -> str:
@@ -103,7 +103,7 @@ def _corpus_state(conn, entry_id: str) -> dict[str, Any] | None:
         select(related_rows).where(related_rows.c.entry == entry_id).order_by(related_rows.c.ord))]
     return {"headword": row.headword, "definition": row.definition, "full_name": row.full_name,
             "labels": aliases, "components": parts, "related": others, "document": row.document,
-            "number": row.number}
+            "number": row.number, "page": row.page}
 
 
 def _current(conn, entry_id: str) -> tuple[dict[str, Any] | None, int, bool]:

@@ -18,6 +18,14 @@ class IngestError(KBError):
         super().__init__(f"{where}: {message}")
 
 
+class WarningsAreErrors(KBError):
+    """A strict build refuses documents that gave warnings: each (source file, warning)."""
+
+    def __init__(self, warnings: list):
+        self.warnings = warnings
+        super().__init__(f"{len(warnings)} warnings, and warnings are errors in a strict build; the KB is unchanged")
+
+
 class TermNotFound(KBError):
     def __init__(self, term: str, suggestions: list[str] | None = None):
         self.term = term

@@ -233,6 +233,7 @@ class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
     def document_view(self, doc: Document) -> dict[str, Any]:
         return {"id": doc.id, "title": doc.title, "date": doc.date,
                 "passages": sum(1 for p in self._passages.values() if p.document == doc.id),
+                "warnings": [{"line": w.line, "message": w.message} for w in doc.warnings],
                 "entries": [{"id": e.id, "number": e.number, "headword": e.headword}
                             for e in self._entries.values() if e.document == doc.id]}
 
@@ -248,7 +249,7 @@ class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
         doc = self._documents.get(entry.document or "")
         view: dict[str, Any] = {
             "id": entry.id, "number": entry.number, "headword": entry.headword,
-            "definition": entry.definition, "full_name": entry.full_name,
+            "definition": entry.definition, "full_name": entry.full_name, "page": entry.page,
             "labels": [lb.text for lb in entry.labels if lb.kind != "component"],
             "components": [{"label": c.label, "meaning": c.meaning} for c in entry.components],
             "related": [{"id": r.id, "headword": r.headword} for r in self.related(entry)],

@@ -6,11 +6,20 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class IngestWarning:
+    """Something odd in a report that kb read as well as it could: the line, what it found and what it did."""
+
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     title: str
     date: str | None = None
     source: str = ""
+    warnings: tuple[IngestWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Entry:
     labels: tuple[Label, ...] = ()
     components: tuple[Component, ...] = ()
     line: int = 0
+    page: int | None = None  # the page of the printed report a note in the glossary names: "(见第2页)"
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -19,11 +19,13 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 
-from kb.model import Component, Document, Entry, Label, Passage, Use
+from kb.model import Component, Document, Entry, IngestWarning, Label, Passage, Use
 from kb.normalize import label_key
 
 metadata = MetaData()
@@ -47,7 +49,12 @@ entries = Table(
     Column("document", String(200), ForeignKey("documents.id"), index=True),
     Column("number", Integer), Column("headword", Text, nullable=False),
     Column("definition", Text, nullable=False), Column("full_name", Text),
-    Column("ord", Integer, nullable=False), Column("line", Integer),
+    Column("ord", Integer, nullable=False), Column("line", Integer), Column("page", Integer),
+)
+document_warnings = Table(
+    "document_warnings", metadata,  # what a build found odd in each document, and what it did about it
+    Column("document", String(200), ForeignKey("documents.id"), nullable=False, index=True),
+    Column("ord", Integer, nullable=False), Column("line", Integer), Column("message", Text, nullable=False),
 )
 labels = Table(
     "labels", metadata,
@@ -101,7 +108,7 @@ revisions = Table(
     Column("changes", Text, nullable=False), Column("state", Text, nullable=False),
 )
 
-_CONTENT = (uses, citations, related, components, labels, entries, passages, documents)
+_CONTENT = (uses, citations, related, components, labels, entries, passages, document_warnings, documents)
 
 
 def make_engine(url: str) -> Engine:
@@ -124,7 +131,16 @@ class Store:
         self.engine = engine
 
     def create(self) -> None:
+        """Make the tables; a store made by an older kb gains the tables and (nullable) columns it lacks."""
         metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            present = inspect(conn)
+            for table in metadata.sorted_tables:
+                have = {column["name"] for column in present.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have and column.nullable:
+                        kind = column.type.compile(dialect=conn.dialect)
+                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
     def replace_content(self, docs: list[Document], all_passages: list[Passage], all_entries: list[Entry],
                         all_uses: list[Use], links: dict[str, list[str]], info: dict[str, str]) -> None:
@@ -135,12 +151,15 @@ class Store:
             _insert(conn, documents, [
                 {"id": d.id, "title": d.title, "date": d.date, "source": d.source, "ord": i}
                 for i, d in enumerate(docs)])
+            _insert(conn, document_warnings, [
+                {"document": d.id, "ord": i, "line": w.line, "message": w.message}
+                for d in docs for i, w in enumerate(d.warnings)])
             _insert(conn, passages, [
                 {"id": p.id, "document": p.document, "ord": p.order, "section": json.dumps(p.section,
                  ensure_ascii=False), "text": p.text, "line": p.line} for p in all_passages])
             _insert(conn, entries, [
                 {"id": e.id, "document": e.document, "number": e.number, "headword": e.headword,
-                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line}
+                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line, "page": e.page}
                 for i, e in enumerate(all_entries)])
             _insert(conn, labels, [
                 {"entry": e.id, "text": lb.text, "kind": lb.kind, "key": label_key(lb.text), "ord": i}
@@ -169,7 +188,11 @@ class Store:
     def load(self) -> Snapshot:
         """Everything, in order: the KB is small enough to answer reads from memory."""
         with self.engine.connect() as conn:
-            docs = [Document(r.id, r.title, r.date, r.source or "")
+            noted: dict[str, list[IngestWarning]] = {}
+            for r in conn.execute(select(document_warnings).order_by(document_warnings.c.document,
+                                                                     document_warnings.c.ord)):
+                noted.setdefault(r.document, []).append(IngestWarning(r.line, r.message))
+            docs = [Document(r.id, r.title, r.date, r.source or "", tuple(noted.get(r.id, ())))
                     for r in conn.execute(select(documents).order_by(documents.c.ord))]
             psgs = [Passage(r.id, r.document, r.ord, tuple(json.loads(r.section)), r.text, r.line or 0)
                     for r in conn.execute(select(passages).order_by(passages.c.document, passages.c.ord))]
@@ -180,7 +203,7 @@ class Store:
             for r in conn.execute(select(components).order_by(components.c.entry, components.c.ord)):
                 comps.setdefault(r.entry, []).append(Component(r.label, r.meaning))
             ents = [Entry(r.id, r.headword, r.definition, r.document, r.number, r.full_name,
-                          tuple(lbls.get(r.id, ())), tuple(comps.get(r.id, ())), r.line or 0)
+                          tuple(lbls.get(r.id, ())), tuple(comps.get(r.id, ())), r.line or 0, r.page)
                     for r in conn.execute(select(entries).order_by(entries.c.ord))]
             rel: dict[str, list[str]] = {}
             for r in conn.execute(select(related).order_by(related.c.entry, related.c.ord)):

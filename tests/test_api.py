@@ -109,7 +109,7 @@ def test_a_term_in_any_spelling_answers_what_lookup_says(client, kb, term):
     assert answer["query"] == term
     assert set(answer["match"]) == {"label", "by"}
     for entry in answer["entries"]:
-        assert set(entry) == {"id", "number", "headword", "definition", "full_name", "labels", "components",
+        assert set(entry) == {"id", "number", "headword", "definition", "full_name", "page", "labels", "components",
                               "related", "document", "passages"}
         assert set(entry["document"]) == {"id", "title", "date"}
         for passage in entry["passages"]:

@@ -113,26 +113,78 @@ def test_gb18030_report_is_decoded(cli):
 @pytest.mark.parametrize("content,message", [
     (b"", "empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    (REPORT.replace("2.“3+2”", "3.“3+2”").encode(), "entry 2 is missing"),
-    (REPORT.replace("2.“3+2”", "1.“3+2”").encode(), "number 1 is repeated"),
 ])
-def test_bad_input_names_the_file_and_keeps_the_previous_kb(cli, content, message):
+def test_unreadable_input_names_the_file_and_keeps_the_previous_kb(cli, content, message):
     cli("build")
     _, before, _ = cli("entries")
     bad = cli.corpus / "bad.txt"
     bad.write_bytes(content)
     status, out, err = cli("build")
-    assert status != 0
+    assert status == 2
     assert "bad.txt" in err and message in err and "Traceback" not in err
     bad.unlink()
     assert cli("entries")[1] == before
 
 
-def test_bad_glossary_line_is_named(cli):
-    (cli.corpus / "bad.txt").write_text(REPORT.replace("2.“3+2”", "3.“3+2”"), encoding="utf-8")
-    _, _, err = cli("build")
-    line = REPORT.splitlines().index(next(x for x in REPORT.splitlines() if x.startswith("2.“3+2”"))) + 1
-    assert f"bad.txt:{line}:" in err
+GLOSSARY_LINE = REPORT.splitlines().index(next(x for x in REPORT.splitlines() if x.startswith("2.“3+2”"))) + 1
+
+
+@pytest.mark.parametrize("content,message", [
+    (REPORT.replace("2.“3+2”", "3.“3+2”"), "entry 2 is missing"),
+    (REPORT.replace("2.“3+2”", "1.“3+2”"), "number 1 is repeated"),
+])
+def test_an_odd_glossary_is_a_warning_under_its_row_and_the_rest_is_built(cli, content, message):
+    (cli.corpus / "odd.txt").write_text(content, encoding="utf-8")
+    status, out, err = cli("build")
+    assert status == 0 and err == ""
+    rows = out.splitlines()
+    row = next(i for i, line in enumerate(rows) if line.startswith("odd "))
+    under = [line for line in rows[row + 1:] if line.startswith("  warning: ")]
+    assert under and all(str(cli.corpus / "odd.txt") in line for line in under)
+    assert any(line.startswith(f"  warning: {cli.corpus / 'odd.txt'}:{GLOSSARY_LINE}: ") and message in line
+               for line in under)
+    assert f"{len(under)} warnings" in rows[-1]
+    _, out, _ = cli("entries", "--document", "odd")
+    assert [e["headword"] for e in json.loads(out)] == ["百千万工程", "“3+2”产业集群"]
+
+
+def test_a_strict_build_refuses_warnings_and_keeps_the_previous_kb(cli):
+    cli("build")
+    _, before, _ = cli("entries")
+    (cli.corpus / "odd.txt").write_text(REPORT.replace("2.“3+2”", "3.“3+2”"), encoding="utf-8")
+    status, out, err = cli("build", "--strict")
+    assert status == 2 and out == ""
+    assert f"odd.txt:{GLOSSARY_LINE}: entry 2 is missing" not in err  # the message says what it found and did
+    assert f"warning: {cli.corpus / 'odd.txt'}:{GLOSSARY_LINE}: glossary entry 3 follows entry 1" in err
+    assert "strict" in err.splitlines()[-1] and "Traceback" not in err
+    assert cli("entries")[1] == before
+
+
+def test_check_prints_what_a_build_would_take_in_and_stores_nothing(cli, tmp_path):
+    report = tmp_path / "odd.txt"
+    report.write_text(REPORT.replace("2.“3+2”", "3.“3+2”"), encoding="utf-8")
+    status, out, err = cli("check", str(report))
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"{report}: odd: 2025年某某区政府工作报告, given 2025-01-10"
+    assert lines[1] == "  5 passages, 2 entries; 2 markers, 1 citing no entry; 3 mentions"
+    assert lines[2].split() == ["1", "百千万工程:", "全称“百县千镇万村高质量发展工程”，“百”指县，“千”指镇，“万”指村。"]
+    assert lines[3].split()[:2] == ["3", "“3+2”产业集群:"]
+    assert [line.split(": ", 2)[1] for line in lines[4:]] == [f"{report}:{GLOSSARY_LINE}", f"{report}:5"]
+    assert "cites entry 2" in lines[5]
+    assert cli("check", "--strict", str(report))[0] == 2
+    assert cli("lookup", "百千万工程")[0] == 2  # nothing was stored: there is no KB
+
+
+def test_check_json_and_an_unreadable_file(cli, tmp_path):
+    good, bad = tmp_path / "mini-2025.txt", tmp_path / "bad.txt"
+    good.write_text(REPORT, encoding="utf-8")
+    bad.write_bytes(b"")
+    status, out, err = cli("check", "--json", str(good), str(bad))
+    assert status == 2 and "bad.txt" in err and "empty" in err
+    [found] = json.loads(out)
+    assert (found["id"], found["citations"], found["unresolved"], found["warnings"]) == ("mini-2025", 2, 0, [])
+    assert [(e["number"], e["headword"]) for e in found["entries"]] == [(1, "百千万工程"), (2, "“3+2”产业集群")]
 
 
 def test_commands_before_any_build_explain_themselves(cli):

@@ -2,10 +2,9 @@
 
 import pytest
 
-from kb.errors import IngestError
 from kb.ingest import parse_text
-from kb.ingest.glossary import parse_entries
-from kb.ingest.layout import Line
+from kb.ingest.glossary import parse_glossary
+from kb.ingest.lines import Line
 from kb.labels import components, full_name, labels
 from kb.model import Component, Label
 
@@ -16,7 +15,7 @@ def numbered(*texts):
 
 
 def entries(*texts):
-    return [(e.number, e.headword, e.definition) for e in parse_entries(numbered(*texts), "g.txt")]
+    return [(e.number, e.headword, e.definition) for e in parse_glossary(numbered(*texts)).entries]
 
 
 # --- numbering, headword and definition ---------------------------------------------------------
@@ -63,7 +62,7 @@ def test_a_headword_split_before_its_colon_is_rejoined(split):
 
 def test_entry_remembers_its_line():
     lines = [Line(40, "1.“四免”政策：指免收相关费用。"), Line(42, "2.“双千”计划：指引进千名人才。")]
-    assert [e.line for e in parse_entries(lines, "g.txt")] == [40, 42]
+    assert [e.line for e in parse_glossary(lines).entries] == [40, 42]
 
 
 @pytest.mark.parametrize(
@@ -82,20 +81,20 @@ def test_a_line_starting_with_a_number_inside_a_definition_is_not_an_entry(conti
 
 
 @pytest.mark.parametrize(
-    ("texts", "line", "words"),
+    ("texts", "line", "words", "numbers"),
     [
-        (("1.甲项工作：定义。", "3.丙项工作：定义。"), 2, "entry 2 is missing"),
-        (("2.乙项工作：定义。",), 1, "entry 1 is missing"),
-        (("1.甲项工作：定义。", "2.乙项工作：定义。", "2.丙项工作：定义。"), 3, "repeated"),
-        (("1.甲项工作：定义。", "1.甲项工作：定义。"), 2, "repeated"),
+        (("1.甲项工作：定义。", "3.丙项工作：定义。"), 2, "entry 2 is missing", [1, 3]),
+        (("2.乙项工作：定义。",), 1, "entry 1 is missing", [2]),
+        (("1.甲项工作：定义。", "5.戊项工作：定义。"), 2, "entries 2-4 are missing", [1, 5]),
+        (("1.甲项工作：定义。", "2.乙项工作：定义。", "2.丙项工作：定义。"), 3, "read as entry 3", [1, 2, 3]),
+        (("1.甲项工作：定义。", "1.甲项工作：定义。"), 2, "printed 2 times", [1]),
+        (("1.甲项工作：定义。", "2.乙项工作：定义。", "2.乙项工作：定义。"), 3, "printed again", [1, 2]),
     ],
 )
-def test_a_missing_or_repeated_number_is_an_error_naming_the_line(texts, line, words):
-    with pytest.raises(IngestError) as caught:
-        parse_entries(numbered(*texts), "g.txt")
-    assert caught.value.path == "g.txt"
-    assert caught.value.line == line
-    assert words in caught.value.message
+def test_a_missing_or_repeated_number_is_a_warning_naming_the_line(texts, line, words, numbers):
+    glossary = parse_glossary(numbered(*texts))
+    assert [e.number for e in glossary.entries] == numbers
+    assert [(w.line, words in w.message) for w in glossary.warnings] == [(line, True)]
 
 
 def test_lines_before_the_first_entry_are_ignored():
@@ -281,9 +280,8 @@ def test_the_last_definition_stops_at_the_end_of_the_page():
     assert entry.definition == "指免收城乡居民基本医疗保险个人缴费等四项费用。"
 
 
-def test_a_glossary_numbering_error_names_the_report_line():
+def test_a_glossary_numbering_gap_is_a_warning_naming_the_report_line():
     broken = WEB_REPORT.replace("3.“四免”政策", "4.“四免”政策")
-    with pytest.raises(IngestError) as caught:
-        parse_text(broken, "qingcheng-2024", "corpus/qingcheng-2024.txt")
-    assert caught.value.path == "corpus/qingcheng-2024.txt"
-    assert caught.value.line == 9
+    parsed = parse_text(broken, "qingcheng-2024", "corpus/qingcheng-2024.txt")
+    assert [e.number for e in parsed.entries] == [1, 2, 4]
+    assert [(w.line, "entry 3 is missing" in w.message) for w in parsed.document.warnings] == [(9, True)]

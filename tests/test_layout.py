@@ -3,7 +3,9 @@
 import pytest
 
 from kb.ingest import parse_text
-from kb.ingest.layout import Line, is_wrapped, paragraphs, split_layout
+from kb.ingest.layout import split_layout
+from kb.ingest.lines import Line
+from kb.ingest.paragraphs import is_wrapped, paragraphs
 from kb.model import Citation
 
 
@@ -375,9 +377,8 @@ def test_a_tab_indented_line_with_new_text_is_kept():
 def test_glossary_headings(heading):
     layout = split_layout(pdf(*HEADER, *BODY, *heading, *GLOSSARY))
     assert layout.glossary is not None
-    head, lines = layout.glossary
-    assert head.text == heading[-1]
-    assert [line.text for line in lines if line.text] == GLOSSARY
+    assert layout.glossary.heading.text == heading[-1]
+    assert [line.text for line in layout.glossary.lines if line.text] == GLOSSARY
     assert layout.appendices == []
     assert body_texts(layout) == BODY
 
@@ -411,7 +412,7 @@ APPENDIX = [
 def test_a_numbered_appendix_without_headwords_is_not_a_glossary():
     layout = split_layout(pdf(*HEADER, *BODY, *APPENDIX))
     assert layout.glossary is None
-    assert [head.text for head, _ in layout.appendices] == ["附件1"]
+    assert [appendix.heading.text for appendix in layout.appendices] == ["附件1"]
     assert parse_text(pdf(*HEADER, *BODY, *APPENDIX), "q").entries == []
 
 
@@ -433,7 +434,7 @@ def parsed():
 
 def test_document_title_date_and_source(parsed):
     document = parsed.document
-    assert (document.id, document.title, document.date) == ("qingcheng-2024", "政府工作报告", "2024-01-10")
+    assert (document.id, document.title, document.date) == ("qingcheng-2024", "青城区2024年政府工作报告", "2024-01-10")
     assert document.source == "corpus/qingcheng-2024.txt"
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kb.ingest.layout import GLOSSARY_HEADING
+from kb.ingest.glossary import GLOSSARY_HEADING
 from kb.ingest.text import compact, ends_sentence, is_heading
 from kb.normalize import label_key
 
@@ -137,7 +137,7 @@ def test_section_trails(kb):
 
 
 @pytest.mark.parametrize("doc_id,title,date", [
-    ("qingcheng-2024", "政府工作报告", "2024-02-03"),
+    ("qingcheng-2024", "清远市清城区2024年政府工作报告", "2024-02-03"),
     ("sichuan-2026", "2026年四川省人民政府工作报告", "2026-02-03"),
     ("jiangxi-2026", "2026年江西省政府工作报告", "2026-01-27"),
 ])

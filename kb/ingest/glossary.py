@@ -1,17 +1,33 @@
-"""Glossary entries (名词解释): numbering, headword, definition, labels, full name, components."""
+"""Glossary entries (名词解释) from the glossary's lines: the numbering sequence decides where each entry starts.
+
+A line opening with the next number (in the glossary's style) starts the next entry; "9.6%" or "3、5年" inside a
+definition does not, and "5.5个“在全市领先”：…" after entry 4 is entry 5. A gap, a repeat, a second copy of the
+whole glossary, an entry without a headword: each is read as well as it can be and reported as a warning.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from kb.errors import IngestError
-from kb.ingest.layout import Line
-from kb.ingest.text import fix_spacing
+from kb.ingest.headwords import Split, guess_split, split_headword
+from kb.ingest.lines import Line
+from kb.ingest.numbering import Numbered, entry_number
+from kb.ingest.text import compact, fix_spacing, join_lines
+from kb.model import IngestWarning
 
-# "1.", "1、", "［1］", "[1]" then a headword that ends at the first "：" or ":".
-_ENTRY_START = re.compile(r"^\s*(?:[［\[]\s*(\d{1,3})\s*[］\]]|(\d{1,3})\s*[.．、])\s*(.*)$")
-_HEADWORD = re.compile(r"^([^：:。；！？，]{1,60}?)\s*[：:]")
+GLOSSARY_WORDS = r"(?:名词解释|名词注释|名词解读|名词释义|名词说明|术语解释|词语解释|用语说明|注释|注解|释义)"
+# 名词解释, ※名词解释※, 【名词解释】, *名词解释, 《政府工作报告》名词解释, 附：名词解释, 附件一：名词解释,
+# 附件2 名词解释, 四、名词解释, 《政府工作报告》有关内容名词注释: on the line without its spaces.
+_HEADING = (
+    r"(?:附件?[\d一二三四五六七八九十]*[:：、.．]?\s*|[一二三四五六七八九十]+、)?[※*＊#【\[［〔]*"
+    rf"(?:《[^》]{{1,30}}》)?(?:中的|中)?(?:有关内容|有关|相关|部分|主要)?{GLOSSARY_WORDS}[※*＊#】\]］〕]*[:：]?"
+)
+GLOSSARY_HEADING = re.compile(rf"^{_HEADING}$")
+_GLUED_HEADING = re.compile(rf"^\s*{_HEADING}\s*(?=\S)")
+# Where a definition's page note stands: "…金融服务。(见第2页)", "（见第 13 页）", "(见第2-3页)".
+_PAGE_NOTE = re.compile(r"\s*[（(]\s*见?\s*第\s*(\d{1,4})\s*(?:[-－—~～至、,，]\s*\d{1,4}\s*)?页\s*[)）]\s*$")
+_MAX_GAP = 9  # a jump of more numbers than this is not an entry with a few missing before it
 
 
 @dataclass(frozen=True)
@@ -20,45 +36,187 @@ class RawEntry:
     headword: str
     definition: str
     line: int
+    page: int | None = None
 
 
-def parse_entries(lines: list[Line], path: str) -> list[RawEntry]:
-    """Entries in order; a missing or repeated number is an error naming the line."""
-    entries: list[RawEntry] = []
-    current: list[str] | None = None
-    start: tuple[int, int, str] | None = None
+@dataclass
+class Glossary:
+    """The entries of a glossary, the number style they use and what could not be read cleanly."""
 
-    def close() -> None:
-        if start is not None and current is not None:
-            entries.append(_make_entry(start, "".join(current), path))
-
-    for line in _rejoin_headwords(lines):
-        text = line.text
-        number = _entry_number(text)
-        expected = len(entries) + (1 if start is not None else 0) + 1
-        if number is not None and _looks_decimal(text):
-            number = None  # "8.7%、贷款余额…" in a wrapped definition is a number, not entry 8
-        if number is not None and number != expected:
-            if number > expected:
-                raise IngestError(path, f"glossary entry {number} follows entry {expected - 1}: "
-                                  f"entry {expected} is missing", line.number)
-            raise IngestError(path, f"glossary entry number {number} is repeated", line.number)
-        if number is not None:
-            close()
-            start = (number, line.number, text)
-            current = [_ENTRY_START.match(text).group(3)]  # type: ignore[union-attr]
-        elif current is not None:
-            current.append(text)
-    close()
-    return entries
+    entries: list[RawEntry] = field(default_factory=list)
+    style: str | None = None
+    warnings: list[IngestWarning] = field(default_factory=list)
 
 
-def _looks_decimal(text: str) -> bool:
-    """"8.7%、贷款…", "2.65万个…": a number with a unit, not "20.2026年10件民生实事" (entry 20)."""
-    return re.match(r"^\s*\d{1,3}[.．]\d+\s*[%％‰万亿千百元个项倍]", text) is not None
+def is_glossary_heading(text: str) -> bool:
+    return GLOSSARY_HEADING.match(compact(text)) is not None
 
 
-def _rejoin_headwords(lines: list[Line]) -> list[Line]:
+def glued_heading(text: str) -> tuple[str, str] | None:
+    """A heading the text glued to its first entry ("附：名词解释1.五大行动：…"): (heading, first entry)."""
+    match = _GLUED_HEADING.match(text)
+    if match is None or entry_number(text[match.end():]) is None:
+        return None
+    return text[:match.end()].strip(), text[match.end():]
+
+
+@dataclass
+class _Draft:
+    number: int
+    line: int
+    parts: list[str]
+
+
+@dataclass
+class _Reader:
+    """The state of one pass over a glossary's lines."""
+
+    copies: list[list[_Draft]] = field(default_factory=lambda: [[]])
+    style: str | None = None
+    current: _Draft | None = None
+    warnings: list[IngestWarning] = field(default_factory=list)
+
+    @property
+    def drafts(self) -> list[_Draft]:
+        return self.copies[-1]
+
+    @property
+    def expected(self) -> int:
+        return self.drafts[-1].number + 1 if self.drafts else 1
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(IngestWarning(line, message))
+
+    def start(self, number: int, line: Line, rest: str) -> None:
+        self.current = _Draft(number, line.number, [rest])
+        self.drafts.append(self.current)
+
+    def read(self, line: Line) -> None:
+        text = line.text.strip()
+        if is_glossary_heading(text):  # the heading again: a second copy of the glossary may follow
+            self.current = None
+            return
+        numbered = entry_number(text)
+        if numbered is None or not self._opens_entry(numbered, line):
+            if self.current is not None:
+                self.current.parts.append(text)
+            return
+        if self.style is None:
+            self.style = numbered.style
+
+    def _opens_entry(self, numbered: Numbered, line: Line) -> bool:
+        """Whether the numbered line starts an entry; if so, the entry is started (or the line discarded)."""
+        if self.style is not None and numbered.style != self.style:
+            return False  # "(1)…(2)…" listed inside a definition of a glossary numbered "1." "2."
+        split = split_headword(numbered.rest)
+        if split is None and not numbered.strong:
+            return False  # "9.6%、贷款余额…", "3、5年内完成改造，其中…": a definition's text
+        number, expected = numbered.number, self.expected
+        if number == expected:
+            self.start(number, line, numbered.rest)
+        elif number == 1 and split is not None and self.drafts and (
+                self.current is None or split.headword == _headword(self.drafts[0])):  # a heading, or entry 1 again
+            self.copies.append([])
+            self.start(number, line, numbered.rest)
+        elif expected < number <= expected + _MAX_GAP and split is not None:
+            missing = f"entry {expected} is" if number == expected + 1 else f"entries {expected}-{number - 1} are"
+            self.warn(line.number, f"glossary entry {number} follows entry {expected - 1}: {missing} missing; "
+                                   f"read on from entry {number}")
+            self.start(number, line, numbered.rest)
+        elif number < expected and split is not None:
+            self._repeated(number, line, numbered.rest, split)
+        else:
+            return False
+        return True
+
+    def _repeated(self, number: int, line: Line, rest: str, split: Split) -> None:
+        earlier = next((d for d in self.drafts if d.number == number), None)
+        if earlier is not None and _headword(earlier) == split.headword:
+            self.warn(line.number, f"glossary entry {number} ({split.headword}) is printed again; "
+                                   f"the copy at line {line.number} is ignored")
+            self.current = _Draft(number, line.number, [])  # collects the copy's lines, kept nowhere
+            return
+        expected = self.expected
+        self.warn(line.number, f"glossary entry number {number} is repeated (after entry {expected - 1}); "
+                               f"read as entry {expected}")
+        self.start(expected, line, rest)
+
+
+def parse_glossary(lines: list[Line]) -> Glossary:
+    """Every entry of a glossary, in order; lines before the first entry are an introduction and skipped."""
+    reader = _Reader()
+    for line in _rejoin_split_headwords(lines):
+        for piece in _unglue(line, reader):
+            reader.read(piece)
+    drafts = _one_copy(reader)
+    entries = [_make_entry(draft, reader.warnings) for draft in drafts]
+    return Glossary(entries, reader.style, reader.warnings)
+
+
+def _unglue(line: Line, reader: _Reader) -> list[Line]:
+    """The line, split where the text glued the next entry to the end of the last: "…业务。2.乙项工作：…"."""
+    pieces: list[Line] = []
+    text = line.text.strip()
+    numbered = entry_number(text)
+    offset = len(text) - len(numbered.rest) if numbered else 0
+    upcoming = reader.expected + (1 if numbered and numbered.number == reader.expected else 0)
+    while True:
+        cut = _glued_entry(text, offset, upcoming, reader.style)
+        if cut is None:
+            break
+        pieces.append(Line(line.number, text[:cut]))
+        text, upcoming = text[cut:], upcoming + 1
+        offset = len(text) - len(entry_number(text).rest)  # type: ignore[union-attr]  # _glued_entry saw a number
+    pieces.append(Line(line.number, text))
+    return pieces
+
+
+def _glued_entry(text: str, start: int, number: int, style: str | None) -> int | None:
+    """Where entry ``number`` starts inside the text, after a sentence's end, if it does."""
+    opener = {"bracket": rf"[［\[【〔]\s*{number}\s*[］\]】〕]", "paren": rf"[(（]\s*{number}\s*[)）]"}.get(
+        style or "dot", rf"{number}\s*[.．、]")
+    for match in re.finditer(rf"(?<=[。；！？”）)])\s*({opener})", text[start:]):
+        rest = entry_number(text[start + match.start(1):])
+        if rest is not None and rest.number == number and split_headword(rest.rest) is not None:
+            return start + match.start(1)
+    return None
+
+
+def _one_copy(reader: _Reader) -> list[_Draft]:
+    """The glossary's entries; a page that prints the glossary twice gives the fuller copy (the later of equals)."""
+    copies = [c for c in reader.copies if c]
+    if len(copies) <= 1:
+        return copies[0] if copies else []
+    kept = max(reversed(copies), key=len)
+    starts = ", ".join(str(c[0].line) for c in copies)
+    reader.warn(kept[0].line, f"the glossary is printed {len(copies)} times (from lines {starts}); "
+                              f"kept the copy from line {kept[0].line}, with {len(kept)} entries")
+    return kept
+
+
+def _headword(draft: _Draft) -> str | None:
+    split = split_headword(fix_spacing(join_lines(draft.parts)))
+    return split.headword if split else None
+
+
+def _make_entry(draft: _Draft, warnings: list[IngestWarning]) -> RawEntry:
+    body = fix_spacing(join_lines(draft.parts))
+    page = None
+    note = _PAGE_NOTE.search(body)
+    if note:
+        page, body = int(note.group(1)), body[:note.start()].rstrip()
+    split = split_headword(body)
+    if split is None:
+        split = guess_split(body)
+        warnings.append(IngestWarning(draft.line, f"glossary entry {draft.number} has no '：' after its headword; "
+                                                  f"took “{split.headword}” as the headword"))
+    if not split.definition:
+        warnings.append(IngestWarning(draft.line, f"glossary entry {draft.number} ({split.headword}) "
+                                                  f"has no definition"))
+    return RawEntry(draft.number, split.headword, split.definition, draft.line, page)
+
+
+def _rejoin_split_headwords(lines: list[Line]) -> list[Line]:
     """Non-blank lines, with a headword put back together where a wrap or a web page split it before
     its colon: "1.省委“1310”具体" + "部署：2023年…", or "1.百千万工程" + "：全称…"."""
     result: list[Line] = []
@@ -66,30 +224,39 @@ def _rejoin_headwords(lines: list[Line]) -> list[Line]:
         text = line.text.strip()
         if not text:
             continue
-        if result and _entry_number(result[-1].text) is None and _ENTRY_START.match(result[-1].text):
-            joined = result[-1].text + text
-            if text[0] in "：:" or (_entry_number(joined) is not None and len(result[-1].text) <= 40):
-                result[-1] = Line(result[-1].number, joined)
+        last = entry_number(result[-1].text) if result else None
+        if last is not None and split_headword(last.rest) is None and entry_number(text) is None:
+            joined = entry_number(result[-1].text + text)
+            if text[0] in "：:" or (joined is not None and split_headword(joined.rest) is not None
+                                    and len(result[-1].text) <= 40):
+                result[-1] = Line(result[-1].number, result[-1].text + text)
                 continue
         result.append(Line(line.number, text))
     return result
 
 
-def _entry_number(text: str) -> int | None:
-    """The number of a line that starts an entry: a number, then a headword ending in a colon."""
-    match = _ENTRY_START.match(text)
-    if not match or not _HEADWORD.match(match.group(3)):
-        return None
-    return int(match.group(1) or match.group(2))
+def find_run(lines: list[Line]) -> int | None:
+    """Where a glossary without a heading starts: the last run of entries numbered 1, 2, 3… in one style,
+    each with a headword, that goes on to the end of ``lines`` (the index of its first line)."""
+    texts = [(i, line.text.strip()) for i, line in enumerate(lines) if line.text.strip()]
+    starts = [(k, i, numbered) for k, (i, text) in enumerate(texts)
+              if (numbered := entry_number(text)) is not None and split_headword(numbered.rest) is not None]
+    for position in range(len(starts) - 1, -1, -1):
+        k, i, first = starts[position]
+        if first.number != 1:
+            continue
+        count, last_k = 1, k
+        for later_k, _, numbered in starts[position + 1:]:
+            if numbered.style != first.style or numbered.number != count + 1:
+                break
+            count, last_k = count + 1, later_k
+        tail = len(texts) - 1 - last_k
+        per_entry = (last_k - k + 1) / count
+        if count >= 2 and tail <= max(3, 2 * per_entry) and not _has_body_lines(texts[k:]):
+            return i
+    return None
 
 
-def _make_entry(start: tuple[int, int, str], body: str, path: str) -> RawEntry:
-    number, line, _ = start
-    body = fix_spacing(body)
-    match = _HEADWORD.match(body)
-    if not match:
-        raise IngestError(path, f"glossary entry {number} has no headword ending in '：'", line)
-    definition = body[match.end():].strip()
-    if not definition:
-        raise IngestError(path, f"glossary entry {number} has an empty definition", line)
-    return RawEntry(number, match.group(1).strip(), definition, line)
+def _has_body_lines(texts: list[tuple[int, str]]) -> bool:
+    """A salutation or closing ("各位代表！…") among them: the run is the end of the speech, not a glossary."""
+    return any(re.match(r"^各位(代表|委员)", compact(text)) for _, text in texts)

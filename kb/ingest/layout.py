@@ -1,94 +1,49 @@
-"""From raw report text to clean lines and paragraphs: header, body, glossary; clutter and debris removed."""
+"""A report's lines into its parts: header, body, glossary and other appendices, without the page around them."""
 
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass, field
 
-from kb.ingest.text import (
-    CLOSERS,
-    CONTINUATION_START,
-    MARKER_LINE,
-    balanced,
-    compact,
-    ends_sentence,
-    fix_spacing,
-    heading_level,
-    is_heading,
-    width,
-)
+from kb.ingest.clutter import drop_clutter, footer_at, is_debris
+from kb.ingest.glossary import find_run, glued_heading, is_glossary_heading
+from kb.ingest.lines import Line, lines_of
+from kb.ingest.numbering import MARKER
+from kb.ingest.text import NUMERALS, SALUTATION, compact, heading_level, is_title_like
 
-# Web-page clutter that stands on a line of its own anywhere: toolbars, share and print buttons, hash ids.
-_CLUTTER = re.compile(
-    r"^(下载|打印|全屏|收藏|分享[:：]?|打印本页|关闭窗口|返回顶部|【?纠错】?|[0-9a-f]{32}:?|来源[:：].*|"
-    r"时间[:：].*|发布时间[:：].*|浏览次数[:：].*|作者[:：].*|编辑[:：].*)$"
-)
-_TOOLBAR_OPEN = re.compile(r"^【(字体|字号)[:：]")
-# What ends the text: colophons, the web page's footer, and everything after them.
-_END = re.compile(
-    r"(^(责任编辑|扫一扫|相关链接|相关附件|相关阅读|相关新闻|相关报道|相关稿件|相关文章|原文链接|上一篇|下一篇|网站地图|主办单位)"
-    r"|\d{4}年\d{1,2}月\d{1,2}日印发?$)"
-)
-_SALUTATION = re.compile(r"^各位(代表|委员)")
-GLOSSARY_HEADING = re.compile(
-    r"^(附件\d*[:：、.]?)?(《[^》]{1,30}》)?(有关内容|有关|相关)?(名词解释|名词注释|名词解读|注释|术语解释)[:：]?$"
-)
-APPENDIX_HEADING = re.compile(r"^附件\d*[:：、.]?.{0,30}$")
+APPENDIX_HEADING = re.compile(rf"^附件[\d{NUMERALS}]*(?:[:：、.．]|$).{{0,30}}$|^附件[\d{NUMERALS}]+.{{0,30}}$")
+# The speech opens "各位代表：" (perhaps glued to its first sentence); "各位代表，2019年…" later on does not.
+_OPENING = re.compile(r"^各位(代表|委员)[^，。！？,!?]{0,10}[:：]")
+# A line that can only be the report's body: a numbered part ("一、", "第一部分", "（一）") or a long paragraph.
+_BODY_HEADING = re.compile(rf"^(?:[{NUMERALS}]+、|第[{NUMERALS}]+部分|[（(][{NUMERALS}]+[）)])")
+_LONG = 60
+# Lines of a report's own header: its title, when and where it was given, who gave it.
+_HEADERISH = re.compile(r"报告$|人民代表大会|日在|^——|人民政府.{0,10}长|^\d{4}年\d{1,2}月\d{1,2}日$")
 
 
 @dataclass
-class Line:
-    number: int
-    text: str
+class Section:
+    """An appendix or the glossary: its heading line (none for a glossary known by its shape) and its lines."""
+
+    heading: Line | None
+    lines: list[Line] = field(default_factory=list)
 
 
 @dataclass
 class Layout:
-    """The parts of a report: header lines, body paragraphs, and each appendix (glossary or not)."""
+    """The parts of a report: header lines, body lines, each appendix, and the glossary if there is one."""
 
     header: list[Line] = field(default_factory=list)
     body: list[Line] = field(default_factory=list)
-    appendices: list[tuple[Line, list[Line]]] = field(default_factory=list)
-    glossary: tuple[Line, list[Line]] | None = None
-
-
-def _raw_lines(text: str) -> list[Line]:
-    return [Line(number, raw) for number, raw in enumerate(text.splitlines(), start=1)]
-
-
-def _drop_clutter(lines: list[Line]) -> list[Line]:
-    kept: list[Line] = []
-    in_toolbar = 0
-    for line in lines:
-        key = compact(line.text)
-        if in_toolbar:
-            in_toolbar = 0 if key.endswith("】") or in_toolbar > 8 else in_toolbar + 1
-            continue
-        if _TOOLBAR_OPEN.match(key):
-            in_toolbar = 0 if key.endswith("】") else 1
-            continue
-        if _CLUTTER.match(key):
-            continue
-        kept.append(line)
-    return kept
-
-
-def _is_debris(line: Line, seen: list[str]) -> bool:
-    """A tab-indented line that repeats text already seen (PDF extraction debris after the end)."""
-    if not line.text.lstrip(" ").startswith("\t"):
-        return False
-    probe = compact(line.text)[:12]
-    return len(probe) >= 4 and probe in "".join(seen)
+    appendices: list[Section] = field(default_factory=list)
+    glossary: Section | None = None
+    found_by_shape: bool = False
 
 
 def split_layout(text: str) -> Layout:
-    lines = _drop_clutter(_raw_lines(text))
-    layout = Layout()
-    start = next((i for i, line in enumerate(lines) if _SALUTATION.match(compact(line.text))), None)
-    if start is None:
-        start = next((i for i, line in enumerate(lines) if compact(line.text)), 0) + 1
-    layout.header = [line for line in lines[:start] if compact(line.text)]
+    lines = drop_clutter(lines_of(text))
+    start = body_start(lines)
+    layout = Layout(header=[line for line in lines[:start] if compact(line.text)])
     seen: list[str] = []
     section: list[Line] = layout.body
     for line in lines[start:]:
@@ -96,176 +51,72 @@ def split_layout(text: str) -> Layout:
         if not key:
             section.append(line)
             continue
-        if _END.search(key) or _is_debris(line, seen):
+        cut = footer_at(line.text)
+        if cut is not None or is_debris(line, seen):
+            if cut:
+                section.append(Line(line.number, line.text[:cut]))
             break
         seen.append(key)
-        if GLOSSARY_HEADING.match(key) and layout.glossary is None:
-            section = []
-            layout.glossary = (line, section)
+        glued = glued_heading(line.text) if layout.glossary is None else None
+        if layout.glossary is None and (is_glossary_heading(key) or glued):
+            layout.glossary = Section(Line(line.number, glued[0]) if glued else line)
+            section = layout.glossary.lines
+            if glued:
+                section.append(Line(line.number, glued[1]))
             continue
-        if APPENDIX_HEADING.match(key) and len(key) <= 30:
-            section = []
-            layout.appendices.append((line, section))
+        if APPENDIX_HEADING.match(key):
+            layout.appendices.append(Section(line))
+            section = layout.appendices[-1].lines
             continue
         section.append(line)
-    return _fold_bare_appendix(layout)
-
-
-def _fold_bare_appendix(layout: Layout) -> Layout:
-    """'附件' alone on a line just before the glossary heading belongs to the glossary: drop it."""
-    layout.appendices = [(head, lines) for head, lines in layout.appendices if any(compact(x.text) for x in lines)]
+    # '附件' alone on a line just before the glossary heading belongs to the glossary: drop it
+    layout.appendices = [a for a in layout.appendices if any(compact(x.text) for x in a.lines)]
+    if layout.glossary is None:
+        _glossary_by_shape(layout)
     return layout
 
 
-@dataclass
-class Paragraph:
-    line: int
-    text: str
-
-
-def _nonblank(lines: list[Line]) -> list[Line]:
-    return [Line(line.number, line.text.strip()) for line in lines if line.text.strip()]
-
-
-def is_wrapped(lines: list[Line]) -> bool:
-    """PDF text wraps every visual line (about 27 characters); a web page puts a paragraph on one line."""
-    # A line of 100 characters is at least 50 wide: no need to measure further.
-    widths = [w for w in (width(line.text.strip()[:100]) for line in lines) if w >= 10]
-    return bool(widths) and statistics.median(widths) < 45
-
-
-def paragraphs(lines: list[Line], wrapped: bool | None = None) -> list[Paragraph]:
-    lines = _nonblank(lines)
-    if wrapped is None:
-        wrapped = is_wrapped(lines)
-    pieces = _wrapped_paragraphs(lines) if wrapped else _web_paragraphs(lines)
-    return [Paragraph(p.line, fix_spacing(p.text)) for p in pieces if fix_spacing(p.text)]
-
-
-@dataclass
-class _Visual:
-    """One visual line of the PDF, put back together where a footnote marker split it."""
-
-    line: int
-    text: str
-    width: float
-    open_after_marker: bool = False
-    # Width of an unbreakable run (92.6%。) that the next line starts with: it may be why this one is short.
-    slack: float = 0.0
-
-
-def _visual_lines(lines: list[Line]) -> list[_Visual]:
-    full = _full_width(lines)
-    visual: list[_Visual] = []
-    for line in lines:
-        text = line.text
-        if MARKER_LINE.match(text) and visual:
-            # PDF extraction puts a footnote marker on its own line: "［1］"
-            visual[-1].text += text.strip()
-            visual[-1].open_after_marker = True
+def body_start(lines: list[Line]) -> int:
+    """Where the body starts: at the salutation, else at the first line that cannot be the header's."""
+    first_other: int | None = None
+    for index, line in enumerate(lines):
+        key = compact(line.text)
+        if not key:
             continue
-        last = visual[-1] if visual else None
-        if last and last.open_after_marker and (
-            text[0] in CONTINUATION_START or last.width + width(text) <= full + 1.5
-        ):
-            last.text += text
-            last.width += width(text)
-            last.open_after_marker = False
-            continue
-        if last:
-            last.open_after_marker = False
-        visual.append(_Visual(line.number, text, width(text)))
-    for before, after in zip(visual, visual[1:], strict=False):
-        run = _UNBREAKABLE.match(after.text)
-        before.slack = width(run.group(0)) if run else 0.0
-    return visual
+        if _OPENING.match(key) or SALUTATION.fullmatch(key):
+            return index
+        if _BODY_HEADING.match(key) or len(key) > _LONG:
+            return index if first_other is None else first_other
+        if first_other is None and not _HEADERISH.search(key):
+            first_other = index
+    return first_other or 0
 
 
-_UNBREAKABLE = re.compile(r"^[0-9A-Za-z.%+\-]+[，。、；：％%）]?")
-
-
-def _full_width(lines: list[Line]) -> float:
-    widths = [w for w in (width(line.text) for line in lines) if w >= 10]
-    return statistics.median(widths) if widths else 27.0
-
-
-def _wrapped_paragraphs(lines: list[Line]) -> list[Paragraph]:
-    full = _full_width(lines)
-    result: list[Paragraph] = []
-    current: Paragraph | None = None
-    previous: _Visual | None = None
-    visual = _visual_lines(lines)
-    for index, vis in enumerate(visual):
-        after = visual[index + 1] if index + 1 < len(visual) else None
-        if current is not None and previous is not None and _breaks(previous, vis, after, current.text, full):
-            result.append(current)
-            current = None
-        if current is None:
-            current = Paragraph(vis.line, vis.text)
-        else:
-            current.text += _joiner(current.text, vis.text) + vis.text
-        previous = vis
-    if current is not None:
-        result.append(current)
-    return result
-
-
-def _breaks(a: _Visual, b: _Visual, c: _Visual | None, so_far: str, full: float) -> bool:
-    """Whether a paragraph ends between visual lines a and b (line widths tell the indent of a new one)."""
-    if b.text[0] in CONTINUATION_START or not balanced(so_far):
-        return False
-    if ends_sentence(a.text):
-        if a.width + a.slack < full - 2.25:
-            return True
-        if _set_width(b) >= full - 1.5:
-            return False
-        # b is short: an indented first line, or the short last line of the same paragraph. If the line
-        # after b is full, b opened a paragraph. Otherwise a full line that ends a sentence is followed by
-        # its own paragraph's last line far more often than by a one-line paragraph, unless that line
-        # stands on its own (a heading, "各位代表：", "…工作：").
-        if ends_sentence(b.text) and not (c is not None and c.text[0] not in CONTINUATION_START
-                                          and _set_width(c) >= full - 1.5):
-            return _stands_alone(b.text)
-        return True
-    return a.width + a.slack < full - 3 and is_heading(fix_spacing(so_far))
-
-
-def _stands_alone(text: str) -> bool:
-    text = fix_spacing(text)
-    short_clause = len(text) <= 10 and not re.search(r"[，,、]", text)  # "重点做好八方面工作。"
-    return (heading_level(text) is not None or is_heading(text) or _SALUTATION.match(text) is not None
-            or text.rstrip(CLOSERS)[-1:] in "：:！!" or short_clause)
-
-
-def _set_width(line: _Visual) -> float:
-    """The width a line was set to: punctuation may hang past the margin, and a run of digits that did not
-    fit may have been pushed to the next line, so a full line can look short or long by about one character."""
-    hanging = width(line.text[-1]) if line.text[-1] in CONTINUATION_START else 0.0
-    return line.width - hanging + line.slack
-
-
-def _joiner(left: str, right: str) -> str:
-    """Chinese lines join with nothing; two Latin words split by a wrap get their space back."""
-    if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() and right[0].isalpha():
-        return " "
-    return ""
-
-
-def _web_paragraphs(lines: list[Line]) -> list[Paragraph]:
-    """One paragraph a line, except where a hyperlink or marker split a sentence: "“双向" / "揭榜" / "挂帅”…"."""
-    result: list[Paragraph] = []
-    for line in lines:
-        text = line.text
-        if result and _continues(result[-1].text, text):
-            result[-1].text += _joiner(result[-1].text, text) + text
-        else:
-            result.append(Paragraph(line.number, text))
-    return result
-
-
-def _continues(so_far: str, text: str) -> bool:
-    if MARKER_LINE.match(text) or MARKER_LINE.match(so_far) or text[0] in CONTINUATION_START:
-        return True
-    if not balanced(so_far):
-        return True
-    return not ends_sentence(so_far) and not is_heading(fix_spacing(so_far))
+def _glossary_by_shape(layout: Layout) -> None:
+    """A glossary under a heading kb does not know, or none: a numbered run of entries at the end of the body
+    (or of an appendix the body cites), told from a numbered list by a heading-like line before it, by the
+    body's markers citing it, or by following the speech's closing words."""
+    cited = {int(n) for line in layout.body for n in MARKER.findall(line.text)}
+    for appendix in reversed(layout.appendices):
+        start = find_run(appendix.lines)
+        if start is not None and {1, 2} <= cited:
+            layout.glossary, layout.found_by_shape = appendix, True
+            layout.appendices.remove(appendix)
+            return
+    if layout.appendices:
+        return
+    start = find_run(layout.body)
+    if start is None:
+        return
+    before = next((line for line in reversed(layout.body[:start]) if compact(line.text)), None)
+    key = compact(before.text) if before else ""
+    titled = bool(key) and is_title_like(key) and heading_level(key) is None
+    closing = bool(re.match(r"^各位(代表|委员)", key)) and key[-1:] in "！!。"
+    if not (titled or closing or {1, 2} <= cited):
+        return
+    lines = layout.body[start:]
+    layout.body = layout.body[:start]
+    if titled and before is not None:
+        layout.body.remove(before)
+    layout.glossary = Section(before if titled else None, lines)
+    layout.found_by_shape = True

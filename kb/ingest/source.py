@@ -1,9 +1,15 @@
-"""Reading a source file into text: UTF-8 or GB18030, with clear errors for what is not text."""
+"""Reading a source file into text: a text file (UTF-8 or GB18030), a PDF or a saved web page; and repairing
+what copying did to the text (escaped line breaks, lost characters, entities).
+"""
 
 from __future__ import annotations
 
 import codecs
+import html
+import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import IngestError
@@ -51,9 +57,61 @@ def _looks_like_text(text: str) -> bool:
     return bad <= 0.01 * len(text)
 
 
+def _pdf(data: bytes, path: str) -> str:
+    from kb.ingest.pdf import pdf_text  # PDFium loads only when a PDF is read
+
+    return pdf_text(data, path)
+
+
+def _html(data: bytes, path: str) -> str:
+    from kb.ingest.html import html_text
+
+    return html_text(data, path)
+
+
+READERS: dict[str, Callable[[bytes, str], str]] = {".txt": decode, ".pdf": _pdf, ".html": _html, ".htm": _html}
+SOURCE_SUFFIXES = tuple(READERS)
+
+
 def read_source(path: Path) -> str:
+    """The text of a report's file, by its suffix (.txt, .pdf, .html, .htm)."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise IngestError(str(path), f"kb reads {', '.join(SOURCE_SUFFIXES)} files, not {path.suffix or 'this'}")
     try:
         data = path.read_bytes()
     except OSError as error:
         raise IngestError(str(path), f"cannot read: {error.strerror}") from None
-    return decode(data, str(path))
+    return reader(data, str(path))
+
+
+# A scraper that stored the escapes: "一、2019年工作回顾 \r\n2019年，是…" (four characters, not a line break).
+_ESCAPED_BREAK = re.compile(r"\\r\\n|\\n|\\r")
+# Characters a copy could not encode come out as "??" ("许?? 喆", "阜平??中国风景摄影大展"): read them as a space.
+_LOST = re.compile(r"\?{2,}")
+# Entities left by a page's markup: "&emsp;", "&nbsp;", "&#12288;", "&ldquo;".
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """The text as the report printed it, and what had to be undone to get it."""
+
+    text: str
+    escaped_breaks: int = 0  # line breaks that were stored as the characters \\r\\n
+    lost_lines: tuple[int, ...] = ()  # lines where "??" stood for characters the copy lost
+
+
+def repair(text: str) -> Repaired:
+    """Undo what copying did to a report: line breaks stored as escapes, characters lost as "??", entities."""
+    escaped = len(_ESCAPED_BREAK.findall(text))
+    if escaped and escaped > text.count("\n"):
+        text = _ESCAPED_BREAK.sub("\n", text)
+    else:
+        escaped = 0
+    lost = tuple(sorted({text.count("\n", 0, m.start()) + 1 for m in _LOST.finditer(text)}))
+    if lost:
+        text = _LOST.sub(" ", text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)).replace("\xa0", " ").replace("\u2003", " "), text)
+    return Repaired(text, escaped, lost)

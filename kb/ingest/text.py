@@ -1,10 +1,12 @@
-"""Character classes and small text rules shared by the parser: widths, punctuation, spacing, markers."""
+"""Character classes and small text rules shared by the parser: widths, punctuation, spacing, headings."""
 
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
+
+from kb.ingest.numbering import MARKER
 
 CJK = "\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’—…"
 # Spaces the PDF extraction put next to Chinese text: "745.34 亿元", "2023年 6月", "名 词 解 释".
@@ -14,9 +16,9 @@ CLOSERS = "”’」』）)》〉】］]"
 OPENERS = "“‘「『（(《〈【［["
 # A line cannot start with these in Chinese typesetting, so such a line continues the one before.
 CONTINUATION_START = "，。、；：！？,.;:!?）)”’》〉】…"
-MARKER = re.compile(r"[［\[]\s*(\d{1,3})\s*[］\]]")
-MARKER_LINE = re.compile(r"^\s*[［\[]\s*\d{1,3}\s*[］\]]\s*$")
 NUMERALS = "一二三四五六七八九十"
+# How the speech opens ("各位代表：", "各位代表、同志们："): the body starts here.
+SALUTATION = re.compile(r"^各位(代表|委员)")
 # Headings that open a section; the level says how deep.
 HEADING_PATTERNS = (
     (1, re.compile(rf"^[{NUMERALS}]+、")),
@@ -34,7 +36,7 @@ _WIDE_AMBIGUOUS = set("“”‘’—…·")
 def width(text: str) -> float:
     """Display width in a Chinese PDF: a Chinese character or quote is 1, a Latin letter or digit 0.5,
     and a superscript footnote marker about 1.5."""
-    if "［" in text or "[" in text:
+    if any(bracket in text for bracket in "［[【〔"):
         markers = MARKER.findall(text)
         if markers:
             return 1.5 * len(markers) + width(MARKER.sub("", text))
@@ -92,17 +94,16 @@ def lead_sentence(text: str) -> str:
     return match.group(0) if match else text
 
 
-def extract_markers(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Remove footnote markers; return the clean text and (number, offset in clean text) pairs."""
-    out: list[str] = []
-    found: list[tuple[int, int]] = []
-    position = 0
-    length = 0
-    for match in MARKER.finditer(text):
-        piece = text[position:match.start()]
-        out.append(piece)
-        length += len(piece)
-        found.append((int(match.group(1)), length))
-        position = match.end()
-    out.append(text[position:])
-    return "".join(out), found
+def joiner(left: str, right: str) -> str:
+    """Chinese lines join with nothing; two Latin words split by a wrap get their space back."""
+    if left and right and left[-1].isascii() and left[-1].isalpha() and right[0].isascii() and right[0].isalpha():
+        return " "
+    return ""
+
+
+def join_lines(parts: list[str]) -> str:
+    """Wrapped or split lines of one paragraph put back together."""
+    text = ""
+    for part in parts:
+        text += joiner(text, part) + part
+    return text
