@@ -105,6 +105,9 @@ class _Lines:
             self.end_line()
             self.parts.append(piece)
 
+    def space(self) -> None:
+        self.parts.append(" ")
+
     def end_line(self) -> None:
         line = _clean("".join(self.parts))
         if line.strip():
@@ -122,13 +125,13 @@ def _lines(root: lxml.html.HtmlElement) -> list[str]:
             if tag in _BLOCKS or tag == "br":
                 lines.end_line()
             elif tag in _CELLS:
-                lines.parts.append(" ")
+                lines.space()
             lines.add(element.text, pre > 0)
             continue
         if tag in _BLOCKS:
             lines.end_line()
         elif tag in _CELLS:
-            lines.parts.append(" ")
+            lines.space()
         pre -= tag == "pre"
         lines.add(element.tail, pre > 0)
     lines.end_line()

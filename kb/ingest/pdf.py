@@ -28,8 +28,10 @@ _PAGE_NUMBER = re.compile(
     rf"[{_DASHES}]?\s*\d+\s*[{_DASHES}]?|\d+\s*/\s*\d+"
     r"|第\s*\d+\s*页(\s*[,，/／]?\s*共\s*\d+\s*页)?|共\s*\d+\s*页\s*[,，/／]?\s*第\s*\d+\s*页"
 )
-# One of PDFium's lines, from its first to its last character that is not a space.
-_LINE_RUN = re.compile(r"\S(?:[^\r\n]*\S)?")
+# One of PDFium's lines ("\r\n" ends them), from its first to its last character that is not a space.
+_LINE_RUN = re.compile(r"\S(?:[^\r\n\x85\u2028\u2029]*\S)?")
+# PDFium marks a hyphen it guessed at a line end as U+0002 and a glyph it has no Unicode for as U+FFFE.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
 @dataclass
@@ -102,8 +104,7 @@ def _page_lines(textpage: pdfium.PdfTextPage, rotation: int) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    # PDFium marks a hyphen it guessed at a line end as U+0002 and unknown glyphs as U+FFFE.
-    return re.sub(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]", "", text).strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def _segment(textpage: pdfium.PdfTextPage, text: str, first: int, last: int, rotation: int) -> _Segment:
