@@ -21,6 +21,8 @@ _ALIAS = re.compile(r"(?:简称|又称|亦称|也称)(?:为)?“([^“”]{1,40}
 # “1”指…, “一园”指…, “三区”分别是…: a part of the headword and what it means.
 _COMPONENT = re.compile(r"“([^“”]{1,20})”\s*(?:分别是|分别指|分别为|是指|具体指|指的是|指|即|为)")
 _SPLIT = re.compile(r"[、和与及]")
+# A pronunciation gloss after a rare character: the body writes 垕 where the glossary prints 垕（hòu）.
+_GLOSS = re.compile(r"\s*[（(]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ\s]+\s*[)）]")
 
 
 def full_name(definition: str) -> str | None:
@@ -72,11 +74,15 @@ def labels(headword: str, definition: str) -> list[Label]:
     unquoted = strip_quotes(headword)
     if unquoted != headword:
         found.append(Label(unquoted, "headword"))
+    bare = _GLOSS.sub("", headword)
+    if bare != headword:
+        found += [Label(bare, "headword"), Label(strip_quotes(bare), "headword")]
     for term in terms(headword, definition):
         found.append(Label(strip_quotes(term), "headword"))
     for core in _QUOTED.findall(headword):
-        if not _is_weak_core(core):
-            found.append(Label(core, "core"))
+        for text in dict.fromkeys((core, _GLOSS.sub("", core))):
+            if not _is_weak_core(text):
+                found.append(Label(text, "core"))
     name = full_name(definition)
     if name:
         found.append(Label(name, "full_name"))

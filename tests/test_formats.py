@@ -30,18 +30,21 @@ PAGES = [
 ]
 
 
-def make_pdf(pages: list[list[str]], foot: str = "- {n} -", footer_first: bool = False, **options) -> bytes:
-    """An A4 PDF in STSong-Light, one drawString a line, with a page number at each page's foot."""
+def make_pdf(pages: list[list[str]], foot: str = "- {n} -", scrambled: bool = False, foot_y: float = 40,
+             **options) -> bytes:
+    """An A4 PDF in STSong-Light, one drawString a line, with a page number at each page's foot;
+    scrambled draws the foot first and the lines from the bottom up, as some producers do."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, **options)
     for number, lines in enumerate(pages, start=1):
         pdf.setFont("STSong-Light", 12)
-        if foot and footer_first:  # some producers draw the page's foot before its body
-            pdf.drawCentredString(WIDTH / 2, 40, foot.format(n=number))
-        for row, line in enumerate(lines):
+        if foot and scrambled:
+            pdf.drawCentredString(WIDTH / 2, foot_y, foot.format(n=number))
+        rows = list(enumerate(lines))
+        for row, line in reversed(rows) if scrambled else rows:
             pdf.drawString(72, HEIGHT - 72 - 20 * row, line)
-        if foot and not footer_first:
-            pdf.drawCentredString(WIDTH / 2, 40, foot.format(n=number))
+        if foot and not scrambled:
+            pdf.drawCentredString(WIDTH / 2, foot_y, foot.format(n=number))
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
@@ -58,12 +61,13 @@ def test_pdf_text_gives_every_line_in_order_and_pages_apart():
 
 
 def test_pdf_text_reads_top_to_bottom_whatever_the_drawing_order():
-    assert pdf_text(make_pdf(PAGES[:2], footer_first=True), "a.pdf") == pdf_text(make_pdf(PAGES[:2]), "b.pdf")
+    assert pdf_text(make_pdf(PAGES, scrambled=True), "report.pdf") == REPORT_TEXT
 
 
 @pytest.mark.parametrize("foot", ["{n}", "- {n} -", "— {n} —", "－{n}－", "第{n}页", "第 {n} 页 共 10 页"])
-def test_pdf_text_drops_running_page_numbers(foot):
-    assert pdf_text(make_pdf(PAGES, foot=foot), "report.pdf") == REPORT_TEXT
+@pytest.mark.parametrize("foot_y", [40, HEIGHT - 40], ids=["foot", "head"])
+def test_pdf_text_drops_running_page_numbers(foot, foot_y):
+    assert pdf_text(make_pdf(PAGES, foot=foot, foot_y=foot_y), "report.pdf") == REPORT_TEXT
 
 
 def test_pdf_text_keeps_a_number_inside_the_page():

@@ -27,6 +27,8 @@ GLOSSARY_HEADING = re.compile(rf"^{_HEADING}$")
 _GLUED_HEADING = re.compile(rf"^\s*{_HEADING}\s*(?=\S)")
 # Where a definition's page note stands: "…金融服务。(见第2页)", "（见第 13 页）", "(见第2-3页)".
 _PAGE_NOTE = re.compile(r"\s*[（(]\s*见?\s*第\s*(\d{1,4})\s*(?:[-－—~～至、,，]\s*\d{1,4}\s*)?页\s*[)）]\s*$")
+# After "2." a headword starts with a character of a word, not a digit: "2.65亿元" continues a definition.
+_WORD_START = re.compile(r"^[“‘《\u4e00-\u9fffA-Za-z]")
 _MAX_GAP = 9  # a jump of more numbers than this is not an entry with a few missing before it
 
 
@@ -109,9 +111,9 @@ class _Reader:
         if self.style is not None and numbered.style != self.style:
             return False  # "(1)…(2)…" listed inside a definition of a glossary numbered "1." "2."
         split = split_headword(numbered.rest)
-        if split is None and not numbered.strong:
-            return False  # "9.6%、贷款余额…", "3、5年内完成改造，其中…": a definition's text
         number, expected = numbered.number, self.expected
+        if split is None and not numbered.strong and (number != expected or not _WORD_START.match(numbered.rest)):
+            return False  # "9.6%、贷款余额…", "3、5年内完成改造，其中…": a definition's text
         if number == expected:
             self.start(number, line, numbered.rest)
         elif number == 1 and split is not None and self.drafts and (
