@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from kb.errors import IngestError
-from kb.ingest.source import decode, read_source
+from kb.ingest.source import Source, decode, read_source
 
 REPORT = "政府工作报告\n——2024年1月10日在青城区第九届人民代表大会第四次会议上\n各位代表：\n“四免”政策全面落地。\n"
 
@@ -111,7 +111,7 @@ def test_ingest_error_names_path_and_line(line, shown):
 def test_read_source_reads_and_decodes_a_file(tmp_path, encoding):
     path = tmp_path / "qingcheng-2024.txt"
     path.write_bytes(REPORT.encode(encoding))
-    assert read_source(path) == REPORT
+    assert read_source(path) == Source(REPORT, wrapped=None)
 
 
 def test_read_source_of_a_missing_file_is_an_ingest_error(tmp_path):

@@ -45,8 +45,8 @@ def drop_clutter(lines: list[Line]) -> list[Line]:
         if in_toolbar:
             in_toolbar = 0 if key.endswith("】") or in_toolbar > 8 else in_toolbar + 1
             continue
-        if _TOOLBAR_OPEN.match(key) and not key.endswith("】"):
-            in_toolbar = 1
+        if _TOOLBAR_OPEN.match(key):  # "【字体：大 中 小】 打印本页", or "【字体：" with 大, 中, 小, "】" below
+            in_toolbar = 0 if "】" in key else 1
             continue
         if after_summary:
             after_summary = False

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
 from kb import labels as entry_labels
 from kb.ingest import numbering
-from kb.ingest.glossary import Glossary, parse_glossary
+from kb.ingest.glossary import Glossary, RawEntry, parse_glossary
 from kb.ingest.layout import Layout, Section, split_layout
 from kb.ingest.paragraphs import is_wrapped, paragraphs
 from kb.ingest.source import Repaired, read_source, repair
@@ -22,10 +23,13 @@ def document_id(path: Path) -> str:
 
 
 def parse_file(path: Path) -> ParsedDocument:
-    return parse_text(read_source(path), document_id(path), str(path))
+    source = read_source(path)
+    return parse_text(source.text, document_id(path), str(path), source.wrapped)
 
 
-def parse_text(text: str, doc_id: str, path: str = "<text>") -> ParsedDocument:
+def parse_text(text: str, doc_id: str, path: str = "<text>", wrapped: bool | None = None) -> ParsedDocument:
+    """A report's text into a document; ``wrapped`` says whether its lines are a PDF's visual lines
+    (None: tell by their widths)."""
     repaired = repair(text)
     layout = split_layout(repaired.text)
     warnings = _repairs(repaired, layout)
@@ -37,8 +41,8 @@ def parse_text(text: str, doc_id: str, path: str = "<text>") -> ParsedDocument:
         warnings.append(IngestWarning(layout.header[0].number if layout.header else None,
                                       f"no title (a line ending in 报告) above the speech; titled {doc_id!r}"))
     entries = [_entry(raw, doc_id) for raw in glossary.entries]
-    passages = _passages(layout, doc_id, numbering.marker_pattern(glossary.style))
-    _check_citations(passages, {e.number for e in entries}, bool(entries), warnings)
+    passages = _passages(layout, doc_id, numbering.marker_pattern(glossary.style), wrapped)
+    _check_citations(passages, {raw.number for raw in glossary.entries}, bool(entries), warnings)
     if not passages:
         warnings.append(IngestWarning(None, "no passages: kb found no text of the report's body"))
     warnings.sort(key=lambda w: (w.line is None, w.line or 0))
@@ -80,7 +84,7 @@ def _glossary(layout: Layout, warnings: list[IngestWarning]) -> Glossary:
     return glossary
 
 
-def _entry(raw, doc_id: str) -> Entry:
+def _entry(raw: RawEntry, doc_id: str) -> Entry:
     return Entry(
         id=f"{doc_id}:{raw.number}", headword=raw.headword, definition=raw.definition,
         document=doc_id, number=raw.number, full_name=entry_labels.full_name(raw.definition),
@@ -89,8 +93,8 @@ def _entry(raw, doc_id: str) -> Entry:
     )
 
 
-def _passages(layout: Layout, doc_id: str, markers) -> list[Passage]:
-    wrapped = is_wrapped(layout.body)
+def _passages(layout: Layout, doc_id: str, markers: re.Pattern[str], wrapped: bool | None) -> list[Passage]:
+    wrapped = is_wrapped(layout.body) if wrapped is None else wrapped
     parts: list[tuple[tuple[str, ...], Section | None]] = [((), None)]
     parts += [((fix_spacing(a.heading.text),) if a.heading else (), a) for a in layout.appendices]
     passages: list[Passage] = []

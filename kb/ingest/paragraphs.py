@@ -120,7 +120,9 @@ def _breaks(a: _Visual, b: _Visual, c: _Visual | None, so_far: str, full: float)
     if b.text[0] in CONTINUATION_START or not balanced(so_far):
         return False
     if ends_sentence(a.text):
-        if a.width + a.slack < full - 2.25:
+        # a paragraph's first line is indented two characters: it is full at two less
+        indent = 2.0 if so_far == a.text else 0.0
+        if a.width + a.slack < full - 2.25 - indent:
             return True
         if _set_width(b) >= full - 1.5:
             return False

@@ -69,20 +69,31 @@ def _html(data: bytes, path: str) -> str:
     return html_text(data, path)
 
 
-READERS: dict[str, Callable[[bytes, str], str]] = {".txt": decode, ".pdf": _pdf, ".html": _html, ".htm": _html}
+@dataclass(frozen=True)
+class Source:
+    """A report's text and how its lines were set: wrapped visual lines (a PDF), one paragraph a line (a web
+    page), or unknown (a text file, which may hold either; kb then tells by the lines' widths)."""
+
+    text: str
+    wrapped: bool | None = None
+
+
+# suffix -> (reader, whether its lines are wrapped)
+READERS: dict[str, tuple[Callable[[bytes, str], str], bool | None]] = {
+    ".txt": (decode, None), ".pdf": (_pdf, True), ".html": (_html, False), ".htm": (_html, False)}
 SOURCE_SUFFIXES = tuple(READERS)
 
 
-def read_source(path: Path) -> str:
+def read_source(path: Path) -> Source:
     """The text of a report's file, by its suffix (.txt, .pdf, .html, .htm)."""
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
+    if path.suffix.lower() not in READERS:
         raise IngestError(str(path), f"kb reads {', '.join(SOURCE_SUFFIXES)} files, not {path.suffix or 'this'}")
+    reader, wrapped = READERS[path.suffix.lower()]
     try:
         data = path.read_bytes()
     except OSError as error:
         raise IngestError(str(path), f"cannot read: {error.strerror}") from None
-    return reader(data, str(path))
+    return Source(reader(data, str(path)), wrapped)
 
 
 # A scraper that stored the escapes: "一、2019年工作回顾 \r\n2019年，是…" (four characters, not a line break).
