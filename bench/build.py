@@ -1,4 +1,5 @@
-"""Benchmark `kb build`: default-corpus wall time, jieba dictionary load, and a many-document build."""
+"""Benchmark `kb build`: default-corpus wall time against a baseline commit's, parsing time, jieba dictionary
+load, and a many-document build."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ REPORTS = [
     ROOT / "tests" / "data" / "jiangxi-2026.txt",
 ]
 TARGET_WALL_S = 2.0
+# The last commit before issue 10 (the county-report ingest): its default build is the one to stay within 10% of.
+BASELINE = "d58a700"
+TARGET_RATIO = 1.10
+# Parse the default report N times in one process (after one warm-up), print the median in ms.
+PARSE = """
+import statistics, sys, time
+from pathlib import Path
+try:
+    from kb.ingest import parse_file
+except ImportError:  # before issue 10
+    from kb.parser import parse_file
+path = Path(sys.argv[1]); parse_file(path); times = []
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter(); parse_file(path); times.append(time.perf_counter() - start)
+print(statistics.median(times) * 1000)
+"""
 TARGET_DOCS_PER_S = 20.0
 # how kb loads jieba's dictionary (from its own cache in the data dir), in a fresh process with its imports
 JIEBA_LOAD = "import sys; from kb.search import preload; preload(sys.argv[1])"
@@ -86,6 +103,42 @@ def bench_default(repeat: int) -> tuple[float, float]:
     return statistics.median(cold), statistics.median(warm)
 
 
+def _clear_build(data_dir: str) -> None:
+    """Remove the store and index of a data dir, keeping jieba's cached dictionary."""
+    for made in Path(data_dir).iterdir():
+        if made.name == "index" or made.name.startswith("kb.sqlite"):
+            shutil.rmtree(made) if made.is_dir() else made.unlink()
+
+
+def bench_versus_baseline(ref: str, repeat: int) -> tuple[float, float, float, float]:
+    """Alternate `kb build` of the default corpus by this tree and by ``ref`` (its kb/ from git, run with this
+    venv), each in its own data dir with jieba cached; and the time to parse the default report alone.
+    Returns (median now, median baseline, parse ms now, parse ms baseline)."""
+    with tempfile.TemporaryDirectory(prefix="kb-bench-baseline-") as tree, \
+            tempfile.TemporaryDirectory(prefix="kb-bench-data-") as now_dir, \
+            tempfile.TemporaryDirectory(prefix="kb-bench-data-") as then_dir:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "kb"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+        base = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
+        then_env = {**base, "PYTHONPATH": tree, "KB_CORPUS_DIR": "corpus", "KB_DATA_DIR": then_dir}
+        now_env = {**base, "KB_CORPUS_DIR": "corpus", "KB_DATA_DIR": now_dir}
+        where = run_child([PYTHON, "-c", "import kb; print(kb.__path__[0])"], then_env)[1].strip()
+        if Path(where).resolve() != (Path(tree) / "kb").resolve():
+            raise SystemExit(f"the baseline's kb did not load (got {where})")
+        now_cmd = [PYTHON, "-m", "kb.cli", "build"]
+        for env in (now_env, then_env):  # first builds: jieba's dictionary cache in each data dir
+            run_child(now_cmd, env)
+        now, then = [], []
+        for round_ in range(repeat):
+            for env, walls in ((now_env, now), (then_env, then))[::1 if round_ % 2 else -1]:
+                _clear_build(env["KB_DATA_DIR"])
+                walls.append(run_child(now_cmd, env)[0])
+        report = str(ROOT / "corpus" / "qingcheng-2024.txt")
+        parse_now = float(run_child([PYTHON, "-c", PARSE, report, "30"], now_env)[1])
+        parse_then = float(run_child([PYTHON, "-c", PARSE, report, "30"], then_env)[1])
+    return statistics.median(now), statistics.median(then), parse_now, parse_then
+
+
 def bench_jieba() -> float:
     with tempfile.TemporaryDirectory(prefix="kb-bench-jieba-") as cache_dir:
         cold = run_child([PYTHON, "-c", JIEBA_LOAD, cache_dir])[0]
@@ -115,12 +168,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="runs of the default-corpus build (default 5)")
     parser.add_argument("--docs", type=int, default=100, help="documents in the many-document build (default 100)")
+    parser.add_argument("--baseline", default=BASELINE, help=f"the commit to compare with (default {BASELINE})")
     args = parser.parse_args()
+    now, then, parse_now, parse_then = bench_versus_baseline(args.baseline, args.repeat)
     cold, build = bench_default(args.repeat)
     jieba_load = bench_jieba()
     store_rate, store_rss = bench_many(args.docs, "--no-index")
     rate, rss = bench_many(args.docs)
     print("summary (a build loads jieba and brings the search index up to date, unless --no-index)")
+    ratio = now / then
+    print(f"  default build, this tree      {now:8.3f} s       baseline {args.baseline} {then:.3f} s   "
+          f"ratio {ratio:.2f}  target <= {TARGET_RATIO:.2f}  {verdict(ratio <= TARGET_RATIO)}")
+    print(f"  parse the default report      {parse_now:8.1f} ms      baseline {args.baseline} {parse_then:.1f} ms  "
+          f"ratio {parse_now / parse_then:.2f}")
     print(f"  default build median         {build:8.3f} s       target < 2.0 s      {verdict(build < TARGET_WALL_S)}")
     print(f"  ... in a fresh data dir      {cold:8.3f} s       (once per data dir: jieba builds its dictionary)")
     print(f"  of which jieba load, about   {jieba_load:8.3f} s")
