@@ -49,11 +49,12 @@ TARGET_DOCS_PER_S = 20.0
 JIEBA_LOAD = "import sys; from kb.search import preload; preload(sys.argv[1])"
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str, float]:
-    """Run cmd from the repo root; return (wall seconds, stdout, peak RSS MiB) of that one child via os.wait4."""
+def run_child(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | str = ROOT) -> tuple[float, str, float]:
+    """Run cmd (from the repo root unless ``cwd``); return (wall seconds, stdout, peak RSS MiB) of that one
+    child via os.wait4."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -120,22 +121,26 @@ def bench_versus_baseline(ref: str, repeat: int) -> tuple[float, float, float, f
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "kb"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
         base = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
-        then_env = {**base, "PYTHONPATH": tree, "KB_CORPUS_DIR": "corpus", "KB_DATA_DIR": then_dir}
-        now_env = {**base, "KB_CORPUS_DIR": "corpus", "KB_DATA_DIR": now_dir}
-        where = run_child([PYTHON, "-c", "import kb; print(kb.__path__[0])"], then_env)[1].strip()
+        corpus = str(ROOT / "corpus")
+        # each runs from its own tree: `python -m`/`-c` put the working directory first on sys.path
+        runs = ((ROOT, {**base, "KB_CORPUS_DIR": corpus, "KB_DATA_DIR": now_dir}),
+                (Path(tree), {**base, "KB_CORPUS_DIR": corpus, "KB_DATA_DIR": then_dir}))
+        where = run_child([PYTHON, "-c", "import kb; print(kb.__path__[0])"], runs[1][1], runs[1][0])[1].strip()
         if Path(where).resolve() != (Path(tree) / "kb").resolve():
             raise SystemExit(f"the baseline's kb did not load (got {where})")
-        now_cmd = [PYTHON, "-m", "kb.cli", "build"]
-        for env in (now_env, then_env):  # first builds: jieba's dictionary cache in each data dir
-            run_child(now_cmd, env)
-        now, then = [], []
+        build_cmd = [PYTHON, "-m", "kb.cli", "build"]
+        for cwd, env in runs:  # first builds: jieba's dictionary cache in each data dir
+            run_child(build_cmd, env, cwd)
+        walls: tuple[list[float], list[float]] = ([], [])
         for round_ in range(repeat):
-            for env, walls in ((now_env, now), (then_env, then))[::1 if round_ % 2 else -1]:
+            for which in ((0, 1) if round_ % 2 else (1, 0)):
+                cwd, env = runs[which]
                 _clear_build(env["KB_DATA_DIR"])
-                walls.append(run_child(now_cmd, env)[0])
+                walls[which].append(run_child(build_cmd, env, cwd)[0])
+        now, then = walls
         report = str(ROOT / "corpus" / "qingcheng-2024.txt")
-        parse_now = float(run_child([PYTHON, "-c", PARSE, report, "30"], now_env)[1])
-        parse_then = float(run_child([PYTHON, "-c", PARSE, report, "30"], then_env)[1])
+        parse_now, parse_then = (float(run_child([PYTHON, "-c", PARSE, report, "30"], env, cwd)[1])
+                                 for cwd, env in runs)
     return statistics.median(now), statistics.median(then), parse_now, parse_then
 
 
