@@ -47,6 +47,7 @@ def warnings(text: str) -> list[str]:
 @pytest.mark.parametrize("heading", [
     "名词解释", "名词注释", "注释", "名词解释：", "※名词解释※", "※注释※", "【名词解释】", "[名词解释]", "*名词解释",
     "《政府工作报告》名词解释", "附：名词解释", "附件一：名词解释", "附件2 名词解释", "名 词 解 释", "四、名词解释",
+    "本报告名词解释", "政府工作报告有关名词解释", "名词解释（按在报告中出现的先后排序）",
 ])
 def test_glossary_headings_in_any_dress(heading):
     text = report(*ENTRIES, heading=heading)
@@ -138,6 +139,18 @@ def test_headwords(line, headword, definition):
     assert parsed_entries(report(line)) == [(1, headword, definition)]
 
 
+@pytest.mark.parametrize("line", ["加强法规注释", "三是推进注释工作"])
+def test_a_short_body_line_ending_in_a_glossary_word_is_not_a_heading(line):
+    body = [*BODY[:4], line, *BODY[4:]]
+    parsed = parse_text(report(*ENTRIES, body=body), "county-2024")
+    assert [(e.number, e.headword, e.definition) for e in parsed.entries] == EXPECTED
+    assert any(p.text == line for p in parsed.passages)
+
+
+def test_a_dash_may_end_a_headword():
+    assert parsed_entries(report("1.五大行动——指产业、城建五大行动。")) == [(1, "五大行动", "指产业、城建五大行动。")]
+
+
 def test_a_pronunciation_gloss_is_not_part_of_the_label():
     [entry] = parse_text(report("1.垕（hòu）：指古陶瓷产地神垕镇的“垕”字。"), "county-2024").entries
     assert Label("垕", "headword") in entry.labels
@@ -212,6 +225,17 @@ def test_a_site_header_gives_the_title_and_is_no_passage():
     assert (parsed.document.title, parsed.document.date) == ("某某县2024年政府工作报告", "2024-01-10")
     assert parsed.passages[0].text == "各位代表："
     assert parsed.document.warnings == ()  # the site's lost characters are in its header, not the report
+
+
+@pytest.mark.parametrize("salutation", ["各位代表：", "各位代表、同志们：", "各位代表，同志们：", "各位委员："])
+def test_the_body_starts_at_the_salutation(salutation):
+    parsed = parse_text(report(*ENTRIES, body=[salutation, *BODY[1:]]), "county-2024")
+    assert parsed.passages[0].text == salutation and parsed.document.title == HEADER[0]
+
+
+def test_a_title_with_a_note_after_it():
+    header = ["某某县2024年政府工作报告（全文）", HEADER[1]]
+    assert parse_text(report(*ENTRIES, header=header), "c").document.title == "某某县2024年政府工作报告（全文）"
 
 
 def test_a_bare_title_gains_the_place_the_header_names():

@@ -16,12 +16,18 @@ from kb.ingest.numbering import Numbered, entry_number
 from kb.ingest.text import compact, fix_spacing, join_lines
 from kb.model import IngestWarning
 
-GLOSSARY_WORDS = r"(?:名词解释|名词注释|名词解读|名词释义|名词说明|术语解释|词语解释|用语说明|注释|注解|释义)"
+# Words that name a glossary; a short prefix may stand before the first kind ("本报告名词解释", "政府工作报告有关
+# 名词解释"), not before 注释 alone ("加强注释" is not a heading).
+_NAMING = r"(?:名词解释|名词注释|名词解读|名词释义|名词说明|术语解释|词语解释|用语说明)"
+_BARE = r"(?:注释|注解|释义)"
 # 名词解释, ※名词解释※, 【名词解释】, *名词解释, 《政府工作报告》名词解释, 附：名词解释, 附件一：名词解释,
-# 附件2 名词解释, 四、名词解释, 《政府工作报告》有关内容名词注释: on the line without its spaces.
+# 附件2 名词解释, 四、名词解释, 《政府工作报告》有关内容名词注释, 名词解释（按出现先后排序）: without spaces.
 _HEADING = (
     r"(?:附件?[\d一二三四五六七八九十]*[:：、.．]?\s*|[一二三四五六七八九十]+、)?[※*＊#【\[［〔]*"
-    rf"(?:《[^》]{{1,30}}》)?(?:中的|中)?(?:有关内容|有关|相关|部分|主要)?{GLOSSARY_WORDS}[※*＊#】\]］〕]*[:：]?"
+    r"(?:(?:《[^》]{1,30}》)?(?:中的|中)?(?:有关内容|有关|相关|部分|主要|重要)?" + _BARE
+    + r"|(?:《[^》]{1,30}》|[^，。；！？,;!?：:※*＊#【】\[\]［］〔〕（）()、\s\d]{0,16}?)?(?:中的|中)?"
+    r"(?:有关内容|有关|相关|部分|主要|重要)?" + _NAMING + r")"
+    r"[※*＊#】\]］〕]*(?:[（(][^）)]{1,30}[）)])?[:：]?"
 )
 GLOSSARY_HEADING = re.compile(rf"^{_HEADING}$")
 _GLUED_HEADING = re.compile(rf"^\s*{_HEADING}\s*(?=\S)")

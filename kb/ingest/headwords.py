@@ -16,6 +16,8 @@ _STOPS = "。！？；!?;，,"  # a headword never spans these outside quotes: "
 # A number with a unit is the text of a definition, not a headword: "8.7%、贷款余额…" wrapped after "增长".
 _PERCENT = re.compile(r"^\d+(?:\.\d+)?\s*[%％‰]")
 _BRACKETED = re.compile(r"^[［\[【]([^［\[【］\]】]{1,40})[］\]】]\s*[:：]?\s*")
+# "五大行动——指…": a dash instead of the colon, after a short headword.
+_DASH = re.compile(r"^([^，。；：:—\s][^，。；：:—]{0,29}?)\s*——\s*(?=\S)")
 _PERIOD = re.compile(r"^(“[^“”]{1,40}”[^，。：:；“”\s]{0,20}|[^，。：:；“”、\s]{1,20})。\s*(?=\S)")
 _NAIVE_COLON = re.compile(rf"^([^{_COLONS}。！？；!?;，,]{{1,{MAX_HEADWORD}}}?)\s*[{_COLONS}]")
 _DEFINING = re.compile(r"^(.{1,30}?)(?=是指|指的是|即|指|是)")
@@ -26,7 +28,7 @@ _FIRST_CLAUSE = re.compile(r"^([^，。；、,;]{1,30})[，。；、,;]")
 class Split:
     headword: str
     definition: str
-    how: str  # "colon", "bracket", "period" or "guess"
+    how: str  # "colon", "bracket", "dash", "period" or "guess"
 
 
 def split_headword(text: str) -> Split | None:
@@ -43,9 +45,10 @@ def split_headword(text: str) -> Split | None:
         colon = naive.end() - 1 if naive and "“" in naive.group(1) and "”" not in naive.group(1) else None
     if colon is not None:
         return Split(text[:colon].strip(), text[colon + 1:].strip(), "colon")
-    period = _PERIOD.match(text)
-    if period:
-        return Split(period.group(1), text[period.end():].strip(), "period")
+    for pattern, how in ((_DASH, "dash"), (_PERIOD, "period")):
+        match = pattern.match(text)
+        if match:
+            return Split(match.group(1).strip(), text[match.end():].strip(), how)
     return None
 
 

@@ -12,8 +12,9 @@ from kb.ingest.numbering import MARKER
 from kb.ingest.text import NUMERALS, SALUTATION, compact, heading_level, is_title_like
 
 APPENDIX_HEADING = re.compile(rf"^附件[\d{NUMERALS}]*(?:[:：、.．]|$).{{0,30}}$|^附件[\d{NUMERALS}]+.{{0,30}}$")
-# The speech opens "各位代表：" (perhaps glued to its first sentence); "各位代表，2019年…" later on does not.
-_OPENING = re.compile(r"^各位(代表|委员)[^，。！？,!?]{0,10}[:：]")
+# The speech opens "各位代表：", "各位代表，同志们：" (perhaps glued to its first sentence); "各位代表，2019年，…"
+# later on does not.
+_OPENING = re.compile(r"^各位(代表|委员)(?:[、，,]?[^，。！？,!?\d]{0,10})?[:：]")
 # A line that can only be the report's body: a numbered part ("一、", "第一部分", "（一）") or a long paragraph.
 _BODY_HEADING = re.compile(rf"^(?:[{NUMERALS}]+、|第[{NUMERALS}]+部分|[（(][{NUMERALS}]+[）)])")
 _LONG = 60
