@@ -239,6 +239,21 @@ def test_documents_list_every_document_with_its_entries(client, kb):
         assert [e["id"] for e in document["entries"]] == [e.id for e in kb.entries(document["id"])]
 
 
+def test_a_document_carries_its_warnings_and_an_entry_its_page(tmp_path):
+    odd = MINI.replace("3.“3+2”产业集群", "4.“3+2”产业集群").replace("的产业体系。", "的产业体系。(见第2页)")
+    odd = odd.replace("2.“上/下”联动", "3.“上/下”联动")
+    client = create_app({"KB_SETTINGS": built(tmp_path, odd)}).test_client()
+    document = ok(client.get(f"/documents/{MINI_ID}"))
+    line = odd.splitlines().index(next(x for x in odd.splitlines() if x.startswith("3.“上/下”"))) + 1
+    assert [w["line"] for w in document["warnings"]] == [5, line]  # the marker [2] cites no entry now
+    cites, gap = (w["message"] for w in document["warnings"])
+    assert "cites entry 2" in cites and "entry 2 is missing" in gap
+    assert ok(client.get("/documents"))["documents"] == [document]
+    assert ok(client.get(f"/entries/{MINI_ID}:4"))["page"] == 2
+    assert ok(client.get(f"/entries/{MINI_ID}:1"))["page"] is None
+    assert ok(client.get(f"/terms/{quote('3+2')}"))["entries"][0]["definition"].endswith("的产业体系。")
+
+
 @pytest.mark.parametrize("limit", [1, 13, MAX_LIMIT])
 def test_a_documents_passages_page_by_page_in_document_order(client, kb, limit):
     for document in kb.documents():
