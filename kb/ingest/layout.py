@@ -78,7 +78,8 @@ def split_layout(text: str) -> Layout:
 
 
 def body_start(lines: list[Line]) -> int:
-    """Where the body starts: at the salutation, else at the first line that cannot be the header's."""
+    """Where the body starts: at the salutation (looked for up to the first numbered part, past a site's long
+    navigation lines), else at the first line that cannot be the header's."""
     first_other: int | None = None
     for index, line in enumerate(lines):
         key = compact(line.text)
@@ -86,9 +87,9 @@ def body_start(lines: list[Line]) -> int:
             continue
         if _OPENING.match(key) or SALUTATION.fullmatch(key):
             return index
-        if _BODY_HEADING.match(key) or len(key) > _LONG:
+        if _BODY_HEADING.match(key):
             return index if first_other is None else first_other
-        if first_other is None and not _HEADERISH.search(key):
+        if first_other is None and (len(key) > _LONG or not _HEADERISH.search(key)):
             first_other = index
     return first_other or 0
 
