@@ -234,7 +234,8 @@ def test_the_body_starts_at_the_salutation(salutation):
 
 
 def test_a_long_navigation_line_above_the_header_is_not_the_body():
-    nav = "您当前的位置：首页 > 政务公开 > 政府信息公开目录 > 规划计划 > 政府工作报告 > 某某县人民政府2024年政府工作报告全文"
+    nav = ("您当前的位置：首页 > 政务公开 > 政府信息公开目录 > 规划计划 > 政府工作报告 > "
+           "某某县人民政府2024年政府工作报告全文")
     parsed = parse_text(report(*ENTRIES, header=[nav, *HEADER]), "county-2024")
     assert parsed.document.title == HEADER[0] and parsed.passages[0].text == "各位代表："
 
