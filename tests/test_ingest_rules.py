@@ -70,6 +70,20 @@ def test_a_glossary_under_a_heading_kb_does_not_know_is_found_by_its_shape():
     assert passages[-1] == BODY[-1]
 
 
+@pytest.mark.parametrize("heading", [["附件1", "有关术语"], ["附件1：报告中的新提法"]])
+def test_an_appendix_that_explains_terms_is_a_glossary(heading):
+    body = [line.replace("［1］", "").replace("［2］", "").replace("［3］", "") for line in BODY]
+    text = report(*heading, *ENTRIES, heading=None, body=body)
+    assert parsed_entries(text) == EXPECTED
+
+
+def test_unnumbered_entries_under_a_glossary_heading_are_numbered_in_order():
+    text = report(*(entry.split(".", 1)[1] for entry in ENTRIES))
+    assert parsed_entries(text) == EXPECTED
+    [numbered] = warnings(text)
+    assert "carry no numbers" in numbered
+
+
 def test_a_glossary_with_no_heading_after_the_closing_words_is_found():
     assert parsed_entries(report(*ENTRIES, heading=None)) == EXPECTED
 

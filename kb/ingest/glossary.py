@@ -156,9 +156,23 @@ def parse_glossary(lines: list[Line]) -> Glossary:
     for line in _rejoin_split_headwords(lines):
         for piece in _unglue(line, reader):
             reader.read(piece)
-    drafts = _one_copy(reader)
+    drafts = _one_copy(reader) or _unnumbered(lines, reader)
     entries = [_make_entry(draft, reader.warnings) for draft in drafts]
     return Glossary(entries, reader.style, reader.warnings)
+
+
+def _unnumbered(lines: list[Line], reader: _Reader) -> list[_Draft]:
+    """A glossary whose entries carry no numbers ("五大行动：指…" a line): numbered in order, if every line after
+    the first entry opens with a headword and at least two do."""
+    texts = [line for line in lines if line.text.strip()]
+    starts = [i for i, line in enumerate(texts) if split_headword(line.text) is not None]
+    if len(starts) < 2 or starts[-1] - starts[0] + 1 != len(starts) or len(texts) - starts[-1] > 2:
+        return []
+    drafts = [_Draft(n, texts[i].number, [texts[i].text.strip()]) for n, i in enumerate(starts, start=1)]
+    drafts[-1].parts += [line.text.strip() for line in texts[starts[-1] + 1:]]
+    reader.warn(drafts[0].line, f"the glossary's entries carry no numbers; read {len(drafts)} entries, "
+                                f"numbered 1-{len(drafts)} in order (markers in the body cite these numbers)")
+    return drafts
 
 
 def _unglue(line: Line, reader: _Reader) -> list[Line]:

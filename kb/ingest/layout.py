@@ -18,6 +18,8 @@ _OPENING = re.compile(r"^各位(代表|委员)(?:[、，,]?[^，。！？,!?\d]{
 # A line that can only be the report's body: a numbered part ("一、", "第一部分", "（一）") or a long paragraph.
 _BODY_HEADING = re.compile(rf"^(?:[{NUMERALS}]+、|第[{NUMERALS}]+部分|[（(][{NUMERALS}]+[）)])")
 _LONG = 60
+# An appendix whose heading says it explains words ("附件1 有关术语") is a glossary if its entries are numbered.
+_EXPLAINS = re.compile(r"名词|术语|词语|用语|注释|释义|解释|新提法|新概念")
 # Lines of a report's own header: its title, when and where it was given, who gave it.
 _HEADERISH = re.compile(r"报告$|人民代表大会|日在|^——|人民政府.{0,10}长|^\d{4}年\d{1,2}月\d{1,2}日$")
 
@@ -101,7 +103,10 @@ def _glossary_by_shape(layout: Layout) -> None:
     cited = {int(n) for line in layout.body for n in MARKER.findall(line.text)}
     for appendix in reversed(layout.appendices):
         start = find_run(appendix.lines)
-        if start is not None and {1, 2} <= cited:
+        # a bare "附件1" has its title on the next line: "附件1" / "有关术语"
+        title = "".join(compact(line.text) for line in [appendix.heading, *appendix.lines[:1]] if line)
+        explains = _EXPLAINS.search(title) is not None
+        if start is not None and ({1, 2} <= cited or explains):
             layout.glossary, layout.found_by_shape = appendix, True
             layout.appendices.remove(appendix)
             return
