@@ -131,6 +131,14 @@ def test_a_list_inside_a_definition_in_another_style_is_part_of_it():
     assert found == [(1, "甲项工作", "包括两项：（1）建设新城区；（2）改造老城区。"), (2, "乙项工作", "指第二项工作。")]
 
 
+def test_a_numbered_list_inside_a_definition_in_the_same_style_is_part_of_it():
+    glossary = ["1.甲项工作：指第一项工作。", "2.乙项工作：包括三项：", "1.新城区：建设新城区；",
+                "2.老城区：改造老城区。", "3.丙项工作：指第三项工作。"]
+    found = parsed_entries(report(*glossary))
+    assert [n for n, _, _ in found] == [1, 2, 3]
+    assert found[1][2] == "包括三项：1.新城区：建设新城区；2.老城区：改造老城区。"
+
+
 def test_entries_glued_on_one_line_are_split_by_their_numbers():
     assert parsed_entries(report("".join(ENTRIES))) == EXPECTED
 

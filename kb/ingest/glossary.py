@@ -8,6 +8,7 @@ whole glossary, an entry without a headword: each is read as well as it can be a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kb.ingest.headwords import Split, guess_split, split_headword
@@ -83,6 +84,8 @@ class _Reader:
     style: str | None = None
     current: _Draft | None = None
     warnings: list[IngestWarning] = field(default_factory=list)
+    # how many lines yet to read open with each number and a headword: is a number still to come?
+    ahead: Counter[int] = field(default_factory=Counter)
 
     @property
     def drafts(self) -> list[_Draft]:
@@ -105,6 +108,8 @@ class _Reader:
             self.current = None
             return
         numbered = entry_number(text)
+        if numbered is not None:
+            self.ahead[numbered.number] -= 1
         if numbered is None or not self._opens_entry(numbered, line):
             if self.current is not None:
                 self.current.parts.append(text)
@@ -132,28 +137,35 @@ class _Reader:
                                    f"read on from entry {number}")
             self.start(number, line, numbered.rest)
         elif number < expected and split is not None:
-            self._repeated(number, line, numbered.rest, split)
+            return self._repeated(number, line, numbered.rest, split)
         else:
             return False
         return True
 
-    def _repeated(self, number: int, line: Line, rest: str, split: Split) -> None:
+    def _repeated(self, number: int, line: Line, rest: str, split: Split) -> bool:
+        """An entry printed again is skipped; the last number printed twice is a misprint of the next one;
+        an older number with another headword ("1.…" listed inside a definition) is the definition's text."""
         earlier = next((d for d in self.drafts if d.number == number), None)
         if earlier is not None and _headword(earlier) == split.headword:
             self.warn(line.number, f"glossary entry {number} ({split.headword}) is printed again; "
                                    f"the copy at line {line.number} is ignored")
             self.current = _Draft(number, line.number, [])  # collects the copy's lines, kept nowhere
-            return
+            return True
         expected = self.expected
+        if number != expected - 1 or self.ahead[expected] > 0:
+            return False
         self.warn(line.number, f"glossary entry number {number} is repeated (after entry {expected - 1}); "
                                f"read as entry {expected}")
         self.start(expected, line, rest)
+        return True
 
 
 def parse_glossary(lines: list[Line]) -> Glossary:
     """Every entry of a glossary, in order; lines before the first entry are an introduction and skipped."""
     reader = _Reader()
-    for line in _rejoin_split_headwords(lines):
+    joined = _rejoin_split_headwords(lines)
+    reader.ahead.update(n.number for n in map(entry_number, (line.text for line in joined)) if n is not None)
+    for line in joined:
         for piece in _unglue(line, reader):
             reader.read(piece)
     drafts = _one_copy(reader) or _unnumbered(lines, reader)
