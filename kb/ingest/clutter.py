@@ -23,12 +23,13 @@ _SUMMARY = re.compile(r"^内容摘要[:：]?")
 _EXCERPT_END = re.compile(r"(\.{3,}|…+)$")
 # What ends the report's text: colophons, the page's footer, and everything after them.
 _END = re.compile(
-    r"(^(责任编辑|扫一扫|相关链接|相关附件|相关阅读|相关新闻|相关报道|相关稿件|相关文章|原文链接|上一篇|下一篇|网站地图|主办单位|"
+    r"^(责任编辑|扫一扫|相关链接|相关附件|相关阅读|相关新闻|相关报道|相关稿件|相关文章|原文链接|上一篇|下一篇|网站地图|主办单位|"
     r"免责声明|标签[:：]|本栏推荐|本栏最新|阅读排行|标签云|分享到)"
-    r"|\d{4}年\d{1,2}月\d{1,2}日印发?$)"
 )
+_COLOPHON = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日印发?$")  # "区九届人大四次会议秘书处 2024年1月30日印"
 # A footer glued to the end of the last line: "…100%覆盖。分享到：QQ空间新浪微博…", "…。（责任编辑：王五）".
 _FOOTER_INLINE = re.compile(r"分享到[:：]|免责声明[:：]|[（(]?责任编辑[:：]|标签[:：]|上一篇[:：]|下一篇[:：]")
+_FOOTER_WORDS = ("分享到", "免责声明", "责任编辑", "标签", "上一篇", "下一篇")
 
 
 def drop_clutter(lines: list[Line]) -> list[Line]:
@@ -67,15 +68,16 @@ def drop_clutter(lines: list[Line]) -> list[Line]:
     return kept
 
 
-def footer_at(text: str) -> int | None:
-    """Where the page's footer starts in a line of the body (0: the whole line is footer), if it does."""
-    key = compact(text)
-    if _END.search(key):
+def footer_at(text: str, key: str | None = None) -> int | None:
+    """Where the page's footer starts in a line of the body (0: the whole line is footer), if it does;
+    ``key`` is the line without its whitespace, if the caller has it."""
+    key = compact(text) if key is None else key
+    if _END.match(key) or (key.endswith(("印", "印发")) and _COLOPHON.search(key)):
         return 0
-    match = _FOOTER_INLINE.search(text)
-    if match is None:
+    if not any(word in text for word in _FOOTER_WORDS):  # a few substring tests are much faster than the regex
         return None
-    return match.start()
+    match = _FOOTER_INLINE.search(text)
+    return None if match is None else match.start()
 
 
 def is_debris(line: Line, seen: list[str]) -> bool:

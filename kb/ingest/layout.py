@@ -18,6 +18,8 @@ _OPENING = re.compile(r"^各位(代表|委员)(?:[、，,]?[^，。！？,!?\d]{
 # A line that can only be the report's body: a numbered part ("一、", "第一部分", "（一）") or a long paragraph.
 _BODY_HEADING = re.compile(rf"^(?:[{NUMERALS}]+、|第[{NUMERALS}]+部分|[（(][{NUMERALS}]+[）)])")
 _LONG = 60
+# Every glossary heading holds one of these: lines without them need no closer look.
+_GLOSSARY_WORD = re.compile(r"名词|术语|词语|用语|注释|注解|释义")
 # An appendix whose heading says it explains words ("附件1 有关术语") is a glossary if its entries are numbered.
 _EXPLAINS = re.compile(r"名词|术语|词语|用语|注释|释义|解释|新提法|新概念")
 # Lines of a report's own header: its title, when and where it was given, who gave it.
@@ -54,14 +56,15 @@ def split_layout(text: str) -> Layout:
         if not key:
             section.append(line)
             continue
-        cut = footer_at(line.text)
+        cut = footer_at(line.text, key)
         if cut is not None or is_debris(line, seen):
             if cut:
                 section.append(Line(line.number, line.text[:cut]))
             break
         seen.append(key)
-        glued = glued_heading(line.text) if layout.glossary is None else None
-        if layout.glossary is None and (is_glossary_heading(key) or glued):
+        named = layout.glossary is None and _GLOSSARY_WORD.search(key) is not None
+        glued = glued_heading(line.text) if named else None
+        if named and (is_glossary_heading(key) or glued):
             layout.glossary = Section(Line(line.number, glued[0]) if glued else line)
             section = layout.glossary.lines
             if glued:

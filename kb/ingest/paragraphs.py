@@ -44,7 +44,7 @@ def paragraphs(lines: list[Line], wrapped: bool | None = None) -> list[Paragraph
     if wrapped is None:
         wrapped = is_wrapped(lines)
     pieces = _wrapped_paragraphs(lines) if wrapped else _web_paragraphs(lines)
-    return [Paragraph(p.line, fix_spacing(p.text)) for p in pieces if fix_spacing(p.text)]
+    return [Paragraph(p.line, text) for p in pieces if (text := fix_spacing(p.text))]
 
 
 @dataclass

@@ -36,7 +36,7 @@ _WIDE_AMBIGUOUS = set("“”‘’—…·")
 def width(text: str) -> float:
     """Display width in a Chinese PDF: a Chinese character or quote is 1, a Latin letter or digit 0.5,
     and a superscript footnote marker about 1.5."""
-    if any(bracket in text for bracket in "［[【〔"):
+    if "［" in text or "[" in text or "【" in text or "〔" in text:
         markers = MARKER.findall(text)
         if markers:
             return 1.5 * len(markers) + width(MARKER.sub("", text))
