@@ -124,11 +124,19 @@ class _Offsets:
 
 
 class _Classes:
-    """Every character seen so far by what folding does to it, as regular expressions, so that a long text
-    folds in a few C-level passes (linking chat messages and whole reports)."""
+    """Characters by what folding does to them, as regular expressions, so that a long text folds in a few
+    C-level passes (linking chat messages and whole reports). Every character of the Basic Multilingual Plane
+    is classified once (about 0.2 s, on first use); an astral character that folds to something else is
+    learnt when a text first brings it, so a client cannot make the classes grow without bound."""
 
-    def __init__(self):
-        self.folded: dict[str, str] = {}
+    def __init__(self) -> None:
+        self.folded: dict[str, str] = {}  # the characters that fold to something other than themselves
+        self._astral_seen: set[str] = set()
+        for code in range(0x10000):
+            if not 0xD800 <= code <= 0xDFFF:
+                ch = chr(code)
+                if (folded := _fold_char(ch)) != ch:
+                    self.folded[ch] = folded
         self._compile()
 
     def _compile(self) -> None:
@@ -137,28 +145,47 @@ class _Classes:
             return re.compile("[" + "".join(re.escape(c) for c in chars) + "]") if chars else None
 
         known = self.folded
-        self.unknown = re.compile("[^" + "".join(re.escape(c) for c in sorted(known)) + "]") if known else None
         self.dropped = group(c for c, f in known.items() if not f)
-        self.changed = group(c for c, f in known.items() if len(f) == 1 and f != c)
         self.expanding = group(c for c, f in known.items() if len(f) > 1)
+        # the Basic Multilingual Plane's thousands of characters that fold to another one, compiled once; the
+        # astral ones learnt since in a small class of their own, cheap to compile again
+        if not hasattr(self, "changed"):
+            self.changed = group(c for c, f in known.items() if len(f) == 1)
+        self.changed_astral = group(c for c, f in known.items() if len(f) == 1 and ord(c) > 0xFFFF)
 
     def learn(self, text: str) -> None:
-        new = set(self.unknown.findall(text)) if self.unknown is not None else set(text)
-        if new:
-            for ch in new:
-                self.folded[ch] = _fold_char(ch)
+        """Classify the astral characters of ``text`` not seen before (emoji fold to themselves)."""
+        new = set(_ASTRAL.findall(text)) - self._astral_seen
+        if not new:
+            return
+        self._astral_seen |= new
+        changed = {ch: folded for ch in new if (folded := _fold_char(ch)) != ch}
+        if changed:
+            self.folded.update(changed)
             self._compile()
 
 
-_classes = _Classes()
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_classes: _Classes | None = None
+
+
+def _folding_classes() -> _Classes:
+    global _classes
+    if _classes is None:
+        _classes = _Classes()
+    return _classes
+
+
 _FREQUENT = {ch: _fold_char(ch) for ch in "，：；！？"}
 _REPLACE_LIMIT = 32  # distinct changed characters in a text folded by str.replace; beyond, one regex pass
 
 
 def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
     """Like :func:`fold_with_offsets`, for long texts: the same folded text and offsets (as a sequence)."""
-    classes = _classes
-    classes.learn(text)
+    classes = _folding_classes()
+    astral = _ASTRAL.search(text) is not None
+    if astral:
+        classes.learn(text)
     # the pieces between dropped characters: their lengths, summed, are where each drop falls in the folded text
     pieces = classes.dropped.split(text) if classes.dropped is not None else [text]
     folded = "".join(pieces) if len(pieces) > 1 else text
@@ -172,9 +199,12 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
             folded = folded.replace(ch, _FREQUENT[ch])
     if classes.changed is not None:
         present = set(classes.changed.findall(folded)) - _FREQUENT.keys()
+        if astral and classes.changed_astral is not None:
+            present |= set(classes.changed_astral.findall(folded))
         if len(present) <= _REPLACE_LIMIT:
             for ch in present:
                 folded = folded.replace(ch, classes.folded[ch])
         else:
-            folded = classes.changed.sub(lambda m: classes.folded[m.group()], folded)
+            folded = re.sub("[" + "".join(re.escape(c) for c in sorted(present)) + "]",
+                            lambda m: classes.folded[m.group()], folded)
     return folded, _Offsets(shifted, expansions, len(folded))

@@ -118,3 +118,22 @@ def test_fold_with_offsets_a_character_that_folds_to_two_maps_both_to_it():
 )
 def test_strip_quotes(text, stripped):
     assert strip_quotes(text) == stripped
+
+
+def test_new_characters_never_recompile_the_folding_classes():
+    """Every character of the BMP is classified once: a text full of characters never seen before folds with
+    the same compiled classes (a client cannot make each request slower by sending new characters)."""
+    from kb.normalize import _folding_classes, fold_fast
+
+    classes = _folding_classes()
+    before = (classes.dropped, classes.changed, classes.expanding)
+    unseen = "".join(chr(c) for c in [*range(0x4E00, 0x9FA0, 7), *range(0x3400, 0x3500)]) + "｛１２３｝"
+    folded, offsets = fold_fast(unseen)
+    assert (folded, list(offsets)) == fold_with_offsets(unseen)
+    assert (classes.dropped, classes.changed, classes.expanding) == before
+    # an astral character that folds (𝐀 -> a) is learnt into a small class of its own, once
+    assert fold_fast("𝐀𝐁")[0] == "ab"
+    assert classes.changed is before[1]
+    learnt = classes.changed_astral
+    fold_fast("𝐀𝐁😀")
+    assert classes.changed_astral is learnt
