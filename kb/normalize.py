@@ -29,19 +29,35 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def _unconverted(ch: str) -> str:
+    """A character's fold before traditional -> simplified: width (NFKC), Latin case, dropped characters."""
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    return "".join(c for c in folded if not (c in _DROPPED or c.isspace() or unicodedata.category(c) in ("Cc", "Cf")))
+
+
+def _converts(folded: str) -> bool:
+    return bool(folded) and not folded.isascii() and not _SURROGATE.search(folded)  # a lone surrogate stays
+
+
 @functools.lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     """Fold one character: width (NFKC), Latin case, traditional to simplified; '' if dropped."""
-    folded = unicodedata.normalize("NFKC", ch).casefold()
-    out = []
-    for c in folded:
-        if c in _DROPPED or c.isspace() or unicodedata.category(c) in ("Cc", "Cf"):
-            continue
-        out.append(c)
-    folded = "".join(out)
-    if folded and not folded.isascii() and not _SURROGATE.search(folded):  # a lone surrogate stays as it is
-        folded = _converter().convert(folded)
-    return folded
+    folded = _unconverted(ch)
+    return _converter().convert(folded) if _converts(folded) else folded
+
+
+def _fold_bmp() -> dict[str, str]:
+    """Every character of the Basic Multilingual Plane that folds to something else, and its fold: what
+    _fold_char gives, computed in bulk (CJK ideographs change only by conversion, converted in one call)."""
+    chars = [chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF]
+    unconverted = [ch if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" else _unconverted(ch)
+                   for ch in chars]
+    todo = [i for i, folded in enumerate(unconverted) if _converts(folded)]
+    converted = _converter().convert("\n".join(unconverted[i] for i in todo)).split("\n")
+    folds = list(unconverted)
+    for i, folded in zip(todo, converted, strict=True):
+        folds[i] = folded
+    return {ch: folded for ch, folded in zip(chars, folds, strict=True) if folded != ch}
 
 
 def label_key(text: str) -> str:
@@ -126,17 +142,12 @@ class _Offsets:
 class _Classes:
     """Characters by what folding does to them, as regular expressions, so that a long text folds in a few
     C-level passes (linking chat messages and whole reports). Every character of the Basic Multilingual Plane
-    is classified once (about 0.2 s, on first use); an astral character that folds to something else is
+    is classified once (about 0.05 s, on first use); an astral character that folds to something else is
     learnt when a text first brings it, so a client cannot make the classes grow without bound."""
 
     def __init__(self) -> None:
-        self.folded: dict[str, str] = {}  # the characters that fold to something other than themselves
+        self.folded: dict[str, str] = _fold_bmp()  # the characters that fold to something other than themselves
         self._astral_seen: set[str] = set()
-        for code in range(0x10000):
-            if not 0xD800 <= code <= 0xDFFF:
-                ch = chr(code)
-                if (folded := _fold_char(ch)) != ch:
-                    self.folded[ch] = folded
         self._compile()
 
     def _compile(self) -> None:

@@ -137,3 +137,12 @@ def test_new_characters_never_recompile_the_folding_classes():
     learnt = classes.changed_astral
     fold_fast("𝐀𝐁😀")
     assert classes.changed_astral is learnt
+
+
+def test_the_bulk_classification_folds_every_bmp_character_as_label_key_does():
+    from kb.normalize import _fold_bmp, _fold_char
+
+    folds = _fold_bmp()
+    assert [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF
+            and folds.get(chr(c), chr(c)) != _fold_char(chr(c))] == []
+    assert folds["萬"] == "万" and folds["３"] == "3" and folds["“"] == "" and folds["㎡"] == "m2"
