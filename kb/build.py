@@ -115,12 +115,11 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
     store = Store(make_engine(settings.database_url))
     store.create()
     previous = store.info()
-    revision = int(previous.get("revision", "0")) + 1
     store.replace_content(
         [d.document for d in parsed], [p for d in parsed for p in d.passages],
         [e for d in parsed for e in d.entries], all_uses, links,
         # the store's identity tells a search index made for another store (or an older copy) apart
-        {"revision": str(revision), "corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
+        {"corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
     )
     if not index:
         store.engine.dispose()

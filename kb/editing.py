@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from kb.errors import KBError, NotFound
 from kb.labels import components as derived_components
 from kb.labels import labels as derived_labels
 from kb.model import Component, Entry, Label
 from kb.normalize import label_key
-from kb.store import Store, edits, entries, meta, revisions
+from kb.store import Store, edits, entries, log_change, next_revision, revisions
 from kb.store import components as component_rows
 from kb.store import labels as label_rows
 from kb.store import related as related_rows
@@ -85,12 +85,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _bump(conn) -> int:
-    """Take the write lock and the next store revision (the first statement of every write)."""
-    conn.execute(text("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'"))
-    return int(conn.execute(select(meta.c.value).where(meta.c.key == "revision")).scalar_one())
-
-
 def _corpus_state(conn, entry_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(entries).where(entries.c.id == entry_id)).first()
     if row is None:
@@ -150,6 +144,7 @@ def _record(conn, entry_id: str, state: dict[str, Any], version: int, deleted: b
     conn.execute(insert(revisions).values(
         entry=entry_id, number=version, kb_revision=kb_revision, author=author, time=_now(), note=note,
         action=action, changes=json.dumps(changes, ensure_ascii=False), state=values["state"]))
+    log_change(conn, kb_revision, "edit", entry_id)
 
 
 def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +156,7 @@ def create_entry(store: Store, draft: dict[str, Any], author: str, note: str | N
                  allow_shared_labels: bool = False) -> tuple[str, int]:
     """A new entry (no source document); returns its id and the store revision of the write."""
     with store.engine.begin() as conn:
-        kb_revision = _bump(conn)
+        kb_revision = next_revision(conn)
         used = [r.entry for r in conn.execute(select(edits.c.entry).where(edits.c.entry.like(f"{EDITOR_PREFIX}%")))]
         number = 1 + max((int(e[len(EDITOR_PREFIX):]) for e in used if e[len(EDITOR_PREFIX):].isdigit()), default=0)
         entry_id = f"{EDITOR_PREFIX}{number}"
@@ -177,7 +172,7 @@ def update_entry(store: Store, entry_id: str, changes: dict[str, Any], expected_
                  note: str | None = None, allow_shared_labels: bool = False) -> int:
     """Apply ``changes`` (some of EDITABLE) if the entry is still at ``expected_version``."""
     with store.engine.begin() as conn:
-        kb_revision = _bump(conn)
+        kb_revision = next_revision(conn)
         state, version = _live(conn, entry_id, expected_version)
         after = state | {k: v for k, v in changes.items() if k in EDITABLE}
         if "labels" in changes or "headword" in changes or "full_name" in changes or "definition" in changes:
@@ -189,7 +184,7 @@ def update_entry(store: Store, entry_id: str, changes: dict[str, Any], expected_
 def delete_entry(store: Store, entry_id: str, expected_version: int, author: str, note: str | None = None) -> int:
     """Retire an entry: a revision like any other (its history stays), after which its labels stop resolving."""
     with store.engine.begin() as conn:
-        kb_revision = _bump(conn)
+        kb_revision = next_revision(conn)
         state, version = _live(conn, entry_id, expected_version)
         _record(conn, entry_id, state, version + 1, True, kb_revision, author, note, "delete", {})
     return kb_revision

@@ -42,7 +42,7 @@ class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
             self.info = store.info()
         except Exception as error:  # no tables yet
             raise KBNotBuilt(str(store.engine.url)) from error
-        if "revision" not in self.info:
+        if "corpus" not in self.info:  # only a build writes it (a token change before one takes a revision too)
             raise KBNotBuilt(str(store.engine.url))
         store.create()  # a store built by an older kb gains the editors' tables
         self._index(store.load())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -21,9 +22,9 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
-    text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy import text as sa_text
+from sqlalchemy.engine import Connection, Engine
 
 from kb.model import Component, Document, Entry, IngestWarning, Label, Passage, Use
 from kb.normalize import label_key
@@ -108,6 +109,15 @@ revisions = Table(
     Column("changes", Text, nullable=False), Column("state", Text, nullable=False),
 )
 
+changes = Table(
+    "changes", metadata,  # the revision log: every change to the store, a revision each, taken in its transaction
+    Column("revision", Integer, primary_key=True, autoincrement=False), Column("kind", String(16), nullable=False),
+    Column("entry", String(220)), Column("time", String(32), nullable=False),
+    Column("passages", Text), Column("entries", Text),  # JSON: what an edit's derivation rewrote (see kb.derive)
+)
+
+CHANGE_KINDS = ("build", "edit", "token")
+
 _CONTENT = (uses, citations, related, components, labels, entries, passages, document_warnings, documents)
 
 
@@ -140,12 +150,13 @@ class Store:
                 for column in table.columns:
                     if column.name not in have and column.nullable:
                         kind = column.type.compile(dialect=conn.dialect)
-                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                        conn.execute(sa_text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
     def replace_content(self, docs: list[Document], all_passages: list[Passage], all_entries: list[Entry],
-                        all_uses: list[Use], links: dict[str, list[str]], info: dict[str, str]) -> None:
-        """Replace every document, passage and entry in one transaction."""
+                        all_uses: list[Use], links: dict[str, list[str]], info: dict[str, str]) -> int:
+        """Replace every document, passage and entry in one transaction, as the next revision (returned)."""
         with self.engine.begin() as conn:
+            revision = next_revision(conn)
             for table in _CONTENT:
                 conn.execute(delete(table))
             _insert(conn, documents, [
@@ -178,8 +189,10 @@ class Store:
             _insert(conn, uses, [
                 {"entry": u.entry, "passage": u.passage, "cited": u.cited, "spans": json.dumps(u.spans)}
                 for u in all_uses])
-            conn.execute(delete(meta))
-            _insert(conn, meta, [{"key": k, "value": v} for k, v in info.items()])
+            conn.execute(delete(meta).where(meta.c.key != "revision"))
+            _insert(conn, meta, [{"key": k, "value": v} for k, v in info.items() if k != "revision"])
+            log_change(conn, revision, "build")
+        return revision
 
     def info(self) -> dict[str, str]:
         with self.engine.connect() as conn:
@@ -213,6 +226,25 @@ class Store:
             overlays = [Edit(r.entry, json.loads(r.state), bool(r.deleted), r.version)
                         for r in conn.execute(select(edits).order_by(edits.c.entry))]
         return Snapshot(docs, psgs, ents, rel, use_rows, overlays)
+
+
+def next_revision(conn: Connection) -> int:
+    """Take the store's write lock and its next revision: the first statement of every change (a build, an
+    edit, a token change), so that no two changes ever share a revision."""
+    bumped = conn.execute(sa_text(
+        "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'"))
+    if bumped.rowcount == 0:  # a new store
+        conn.execute(insert(meta).values(key="revision", value="1"))
+    return int(conn.execute(select(meta.c.value).where(meta.c.key == "revision")).scalar_one())
+
+
+def log_change(conn: Connection, revision: int, kind: str, entry: str | None = None,
+               passages: Iterable[str] | None = None, entries: Iterable[str] | None = None) -> None:
+    """Record what the change at ``revision`` did, in its own transaction (see ``next_revision``)."""
+    conn.execute(insert(changes).values(
+        revision=revision, kind=kind, entry=entry, time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        passages=None if passages is None else json.dumps(list(passages), ensure_ascii=False),
+        entries=None if entries is None else json.dumps(list(entries), ensure_ascii=False)))
 
 
 class Snapshot:

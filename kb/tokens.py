@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kb.errors import KBError, NotFound
-from kb.store import Store, tokens
+from kb.store import Store, log_change, next_revision, tokens
 
 ROLES = ("editor", "admin")  # an admin may do everything an editor may
 TOKEN_BYTES = 32
@@ -57,7 +57,9 @@ def create(store: Store, name: str, role: str) -> str:
     store.create()
     try:
         with store.engine.begin() as conn:
+            revision = next_revision(conn)
             conn.execute(insert(tokens).values(name=name, role=role, digest=_digest(secret), created=_now()))
+            log_change(conn, revision, "token")
     except IntegrityError as error:
         raise TokenNameTaken(name) from error
     return secret
@@ -72,11 +74,13 @@ def listing(store: Store) -> list[Token]:
 
 def revoke(store: Store, name: str) -> Token:
     with store.engine.begin() as conn:
+        revision = next_revision(conn)
         done = conn.execute(update(tokens).where(tokens.c.name == name, tokens.c.revoked.is_(None))
                             .values(revoked=_now()))
         if done.rowcount == 0:
             raise NotFound("token", name)
         row = conn.execute(select(tokens).where(tokens.c.name == name)).one()
+        log_change(conn, revision, "token")
     return Token(row.name, row.role, row.created, row.revoked)
 
 
