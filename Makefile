@@ -29,6 +29,7 @@ run: build
 
 lint: install
 	$(BIN)/ruff check kb api tests bench
+	$(BIN)/mypy kb
 
 importcheck: install
 	$(BIN)/lint-imports

@@ -69,7 +69,6 @@ def create_entry(body: dict):
     """Add an entry (it has no source document). Its labels resolve, search finds it and linking links it
     at once, on every worker."""
     kb = get_kb()
-    kb.catch_up()
     note, shared = body.pop("note"), body.pop("allow_shared_labels")
     return _written(kb, kb.create_entry(body, g.token.name, note, shared), 201, "created")
 
@@ -83,7 +82,6 @@ def create_entry(body: dict):
 def update_entry(body: dict, entry_id: str):
     """Change some fields of an entry (corpus entries too). Needs `If-Match` with the entry's current ETag."""
     kb = get_kb()
-    kb.catch_up()
     if not request.get_data():
         raise UnprocessableEntity(f"send a JSON object with some of {', '.join(EDITABLE)}")
     note, shared = body.pop("note"), body.pop("allow_shared_labels")
@@ -102,7 +100,6 @@ def update_entry(body: dict, entry_id: str):
 def delete_entry(entry_id: str):
     """Retire an entry: a revision like any other (history is kept); its labels stop resolving."""
     kb = get_kb()
-    kb.catch_up()
     version = _expected_version(kb, entry_id)
     revision = kb.delete_entry(entry_id, version, g.token.name, request.args.get("note"))
     current_app.logger.info("deleted %s by token %r (revision %s)", entry_id, g.token.name, revision)

@@ -59,7 +59,7 @@ class FastLink:
             body = None
         if _plain(body):
             kb = holder.kb
-            kb.catch_up()
+            kb.current()
             try:
                 answer = kb.link(body["text"], body.get("format", "json"), body.get("first_only", False),
                                  body.get("documents"))

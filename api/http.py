@@ -67,7 +67,7 @@ class CachedAnswers:
         holder = self.app.extensions.get("kb")
         if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
             kb = holder.kb
-            kb.catch_up()
+            kb.current()
             environ["kb.caught_up"] = True
             item = self.cache.get((kb.store_id, kb.revision, *_raw_target(environ)))
             if item is not None:
@@ -82,15 +82,19 @@ class CachedAnswers:
         return self.wsgi_app(environ, start_response)
 
 
+def _current() -> None:
+    """Once a request, for every route: catch up with the store (unless the middleware did)."""
+    kb = loaded_kb()
+    if kb is not None and not request.environ.get("kb.caught_up"):
+        kb.current()
+        request.environ["kb.caught_up"] = True
+
+
 def _cache_key() -> tuple | None:
     if not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
         return None
     kb = loaded_kb()
-    if kb is None:
-        return None
-    if not request.environ.get("kb.caught_up"):
-        kb.catch_up()  # another process wrote: answer from the new revision
-    if request.method not in ("GET", "HEAD") or request.endpoint == _HEALTH:
+    if kb is None or request.method not in ("GET", "HEAD") or request.endpoint == _HEALTH:
         return None
     return kb.store_id, kb.revision, *_raw_target(request.environ)
 
@@ -109,6 +113,7 @@ def init(app: Flask) -> None:
         # werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body; refuse before any work
         if limit and (request.content_length or 0) > limit:
             raise RequestEntityTooLarge(f"the request body is over {limit} bytes")
+        _current()
         request.environ["kb.cache_key"] = _cache_key()
 
     @app.after_request

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.config import Settings
+from kb.derive import Derived, current_entries, derive_all
 from kb.errors import IngestError, WarningsAreErrors
 from kb.ingest import SOURCE_SUFFIXES, parse_file
 from kb.knowledge import KnowledgeBase
-from kb.matcher import LabelMatcher, names_matcher
-from kb.model import Entry, IngestWarning, ParsedDocument, Use
+from kb.live import SIGNAL_FILE, signal
+from kb.model import Edit, IngestWarning, ParsedDocument, Use
 from kb.store import Store, make_engine
 
 
@@ -53,7 +54,8 @@ def check(paths: list[Path]) -> list[tuple[ParsedDocument, DocumentReport]]:
     found = []
     for path in paths:
         doc = parse_file(path)
-        found.append((doc, report_of(doc, uses_in(doc, names_matcher(doc.entries)))))
+        derived = derive_all(doc.passages, {e.id: e for e in doc.entries}, {})
+        found.append((doc, report_of(doc, [u for p in doc.passages for u in derived.uses[p.id]])))
     return found
 
 
@@ -62,34 +64,6 @@ def fingerprint(files: list[Path]) -> str:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def uses_in(parsed: ParsedDocument, matcher: LabelMatcher) -> list[Use]:
-    """Every passage that cites or mentions each entry of the document, with the spans of its labels."""
-    by_number = {e.number: e.id for e in parsed.entries}
-    order = {e.id: i for i, e in enumerate(parsed.entries)}
-    found: list[Use] = []
-    for passage in parsed.passages:
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for match in matcher.find(passage.text):
-            for entry in match.targets:
-                spans.setdefault(entry, []).append((match.start, match.end))
-        cited = {by_number[c.number] for c in passage.citations if c.number in by_number}
-        for entry in sorted(cited | set(spans), key=order.__getitem__):
-            found.append(Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ()))))
-    return found
-
-
-def related_in(entries: list[Entry], matcher: LabelMatcher) -> dict[str, list[str]]:
-    """The other entries each definition uses, in the order it uses them."""
-    links: dict[str, list[str]] = {}
-    for entry in entries:
-        others: list[str] = []
-        for match in matcher.find(entry.definition):
-            others += [t for t in match.targets if t != entry.id and t not in others]
-        if others:
-            links[entry.id] = others
-    return links
 
 
 def build(settings: Settings, index: bool = True, strict: bool = False) -> list[DocumentReport]:
@@ -102,25 +76,28 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
     _check_unique_ids(parsed)
     if strict and any(doc.document.warnings for doc in parsed):
         raise WarningsAreErrors([(doc.document.source, w) for doc in parsed for w in doc.document.warnings])
-    all_uses: list[Use] = []
-    links: dict[str, list[str]] = {}
-    reports = []
-    for doc in parsed:
-        matcher = names_matcher(doc.entries)
-        doc_uses = uses_in(doc, matcher)
-        all_uses += doc_uses
-        links.update(related_in(doc.entries, matcher))
-        reports.append(report_of(doc, doc_uses))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(make_engine(settings.database_url))
     store.create()
     previous = store.info()
-    store.replace_content(
-        [d.document for d in parsed], [p for d in parsed for p in d.passages],
-        [e for d in parsed for e in d.entries], all_uses, links,
+    corpus = [e for d in parsed for e in d.entries]
+    all_passages = [p for d in parsed for p in d.passages]
+
+    def derive(edits: list[Edit]) -> Derived:
+        """The uses and related entries of the entries as they will be: the new corpus with editors' changes."""
+        now = current_entries(corpus, edits)
+        return derive_all(all_passages, now.entries, now.listed)
+
+    with store.engine.connect() as conn:
+        seen = store.edits(conn)
+    derived = derive(seen)  # outside the write lock; derived again under it only if an editor wrote meanwhile
+    revision = store.replace_content(
+        [d.document for d in parsed], all_passages, corpus,
         # the store's identity tells a search index made for another store (or an older copy) apart
         {"corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
-    )
+        derive, seen, derived)
+    signal(settings.data_dir / SIGNAL_FILE, revision)  # every process here that serves the KB loads it again
+    reports = [report_of(doc, [u for p in doc.passages for u in derived.uses.get(p.id, ())]) for doc in parsed]
     if not index:
         store.engine.dispose()
         return reports

@@ -1,31 +1,40 @@
 """Editors' writes: one transaction each, a revision each, history kept; a rebuild never touches them.
 
 An entry's state as editors left it lives in ``edits`` (an overlay on a corpus entry, or an entry of its own);
-every write also appends to ``revisions``. The first statement of each write bumps the store's revision, which
-takes the database's write lock, so the checks that follow (version, labels) see every earlier write.
+every write also appends to ``revisions``. The first statement of each write takes the store's next revision
+(and with it the write lock); then the process catches up with every change before it, checks the entry's
+version and the labels the write adds, derives what the change alters (kb.derive: the passages that use or
+name the entry, the entries whose definitions name it) and writes exactly those rows. The result is the next
+snapshot, which the caller installs; other processes apply the same rows from the revision log.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
+from kb import derive
 from kb.errors import KBError, NotFound
-from kb.labels import components as derived_components
-from kb.labels import labels as derived_labels
-from kb.model import Component, Entry, Label
+from kb.labels import entry_from_state
+from kb.live import Live
+from kb.model import Entry
 from kb.normalize import label_key
-from kb.store import Store, edits, entries, log_change, next_revision, revisions
+from kb.snapshot import Snapshot
+from kb.store import Store, edits, log_change, next_revision, revisions
 from kb.store import components as component_rows
+from kb.store import entries as entry_rows
 from kb.store import labels as label_rows
-from kb.store import related as related_rows
 
 EDITABLE = ("headword", "definition", "full_name", "labels", "components", "related")
 EDITOR_PREFIX = "editor:"
+# naming(keys, documents, kind): the passages or entries ("passage" | "entry") whose text holds one of keys
+Naming = Callable[[Snapshot, set[str], "frozenset[str] | None", str], Iterable[str]]
 
 
 class StaleEntry(KBError):
@@ -61,90 +70,59 @@ class Revision:
     state: dict[str, Any]
 
 
-def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
-    """The entry an editor's state describes: labels derived as for the glossary, plus the ones given."""
-    headword, definition = state["headword"], state["definition"]
-    found = derived_labels(headword, definition)
-    if state.get("full_name"):
-        found.append(Label(state["full_name"], "full_name"))
-    found += [Label(text, "alias") for text in state.get("labels") or ()]
-    if state.get("components") is not None:
-        parts = tuple(Component(c["label"], c["meaning"]) for c in state["components"])
-        found = [lb for lb in found if lb.kind != "component"] + [Label(c.label, "component") for c in parts]
-    else:
-        parts = tuple(derived_components(headword, definition))
-    unique: dict[tuple[str, str], Label] = {}
-    for label in found:  # as the glossary does: by text and kind, so “双百”行动 and 双百行动 both stay
-        if label_key(label.text):
-            unique.setdefault((label.text, label.kind), label)
-    return Entry(entry_id, headword, definition, state.get("document"), state.get("number"),
-                 state.get("full_name"), tuple(unique.values()), parts, page=state.get("page"))
+@dataclass(frozen=True)
+class Written:
+    """A write's outcome: the entry, the store revision it took, and the snapshot after it."""
+
+    entry_id: str
+    revision: int
+    snapshot: Snapshot
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _corpus_state(conn, entry_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(entries).where(entries.c.id == entry_id)).first()
+# -- the entry's state -------------------------------------------------------------------------------
+def corpus_state(conn: Connection, entry_id: str) -> dict[str, Any] | None:
+    """A corpus entry as printed, as an editor's state (its related entries are left to be derived)."""
+    row = conn.execute(select(entry_rows).where(entry_rows.c.id == entry_id)).first()
     if row is None:
         return None
     aliases = [r.text for r in conn.execute(select(label_rows).where(
         label_rows.c.entry == entry_id, label_rows.c.kind == "alias").order_by(label_rows.c.ord))]
     parts = [{"label": r.label, "meaning": r.meaning} for r in conn.execute(
         select(component_rows).where(component_rows.c.entry == entry_id).order_by(component_rows.c.ord))]
-    others = [r.other for r in conn.execute(
-        select(related_rows).where(related_rows.c.entry == entry_id).order_by(related_rows.c.ord))]
     return {"headword": row.headword, "definition": row.definition, "full_name": row.full_name,
-            "labels": aliases, "components": parts, "related": others, "document": row.document,
+            "labels": aliases, "components": parts, "related": [], "document": row.document,
             "number": row.number, "page": row.page}
 
 
-def _current(conn, entry_id: str) -> tuple[dict[str, Any] | None, int, bool]:
+def _current(conn: Connection, entry_id: str) -> tuple[dict[str, Any] | None, int, bool]:
     """(state, version, deleted) of an entry now: the editors' overlay if any, else the corpus entry."""
     row = conn.execute(select(edits).where(edits.c.entry == entry_id)).first()
     if row is not None:
         return json.loads(row.state), row.version, bool(row.deleted)
-    return _corpus_state(conn, entry_id), 0, False
+    return corpus_state(conn, entry_id), 0, False
 
 
-def _live(conn, entry_id: str, expected_version: int) -> tuple[dict[str, Any], int]:
+def _live(conn: Connection, entry_id: str, expected_version: int) -> tuple[dict[str, Any], int]:
     """The entry's state and version, if it exists, is not deleted and is still at ``expected_version``."""
     state, version, deleted = _current(conn, entry_id)
     if state is None or deleted:
-        raise NotFound("entry", entry_id)
+        raise NotFound("entry", entry_id, deleted=deleted)
     if version != expected_version:
         raise StaleEntry(entry_id)
     return state, version
 
 
-def _taken(conn, entry_id: str, entry: Entry) -> dict[str, list[str]]:
-    """Labels of ``entry`` that already name another live entry."""
-    wanted = {label_key(lb.text): lb.text for lb in entry.labels if lb.kind != "component"}
-    overlaid = {r.entry: r for r in conn.execute(select(edits))}
-    owners: dict[str, set[str]] = {}
-    for r in conn.execute(select(label_rows.c.entry, label_rows.c.key).where(
-            label_rows.c.key.in_(list(wanted)), label_rows.c.kind != "component")):
-        if r.entry != entry_id and r.entry not in overlaid:
-            owners.setdefault(r.key, set()).add(r.entry)
-    for other, r in overlaid.items():
-        if other == entry_id or r.deleted:
-            continue
-        for label in entry_from_state(other, json.loads(r.state)).names:
-            if label_key(label) in wanted:
-                owners.setdefault(label_key(label), set()).add(other)
-    return {wanted[key]: sorted(ids) for key, ids in owners.items()}
-
-
-def _record(conn, entry_id: str, state: dict[str, Any], version: int, deleted: bool, kb_revision: int,
-            author: str, note: str | None, action: str, changes: dict[str, Any]) -> None:
-    values = {"state": json.dumps(state, ensure_ascii=False), "deleted": deleted, "version": version}
-    if conn.execute(update(edits).where(edits.c.entry == entry_id).values(**values)).rowcount == 0:
-        conn.execute(insert(edits).values(entry=entry_id, **values))
-    conn.execute(insert(revisions).values(
-        entry=entry_id, number=version, kb_revision=kb_revision, author=author, time=_now(), note=note,
-        action=action, changes=json.dumps(changes, ensure_ascii=False), state=values["state"]))
-    log_change(conn, kb_revision, "edit", entry_id)
+def _taken(snapshot: Snapshot, entry_id: str, before: Entry | None, after: Entry) -> dict[str, list[str]]:
+    """Labels that ``after`` adds (``before`` did not have them) and that already name another entry."""
+    had = {label_key(n) for n in before.names} if before is not None else set()
+    added = {label_key(n): n for n in after.names if label_key(n) not in had}
+    owners = {key: sorted({e.id for e, _, kind in snapshot.by_key.get(key, ())
+                           if kind != "component" and e.id != entry_id}) for key in added}
+    return {added[key]: ids for key, ids in owners.items() if ids}
 
 
 def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
@@ -152,62 +130,135 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any
     return {k: {"from": before.get(k), "to": after.get(k)} for k in EDITABLE if before.get(k) != after.get(k)}
 
 
-def create_entry(store: Store, draft: dict[str, Any], author: str, note: str | None = None,
-                 allow_shared_labels: bool = False) -> tuple[str, int]:
-    """A new entry (no source document); returns its id and the store revision of the write."""
+# -- writing -----------------------------------------------------------------------------------------
+@dataclass
+class _Write:
+    """One write in progress: its transaction, revision and the snapshot of everything before it."""
+
+    store: Store
+    conn: Connection
+    revision: int
+    snapshot: Snapshot
+    naming: Naming
+
+    def commit(self, entry_id: str, state: dict[str, Any], version: int, deleted: bool, author: str,
+               note: str | None, action: str, changes: dict[str, Any], allow_shared_labels: bool = True) -> Written:
+        """Record the entry's new state, derive and write what it changes, log it: the next snapshot."""
+        before = self.snapshot.entries.get(entry_id)
+        after = None if deleted else entry_from_state(entry_id, state)
+        if after is not None and not allow_shared_labels:
+            taken = _taken(self.snapshot, entry_id, before, after)
+            if taken:
+                raise LabelTaken(taken)
+        derived = self._derive(entry_id, before, after, state)
+        values = {"state": json.dumps(state, ensure_ascii=False), "deleted": deleted, "version": version}
+        if self.conn.execute(update(edits).where(edits.c.entry == entry_id).values(**values)).rowcount == 0:
+            self.conn.execute(insert(edits).values(entry=entry_id, **values))
+        self.conn.execute(insert(revisions).values(
+            entry=entry_id, number=version, kb_revision=self.revision, author=author, time=_now(), note=note,
+            action=action, changes=json.dumps(changes, ensure_ascii=False), state=values["state"]))
+        self.store.write_derived(self.conn, derived)
+        log_change(self.conn, self.revision, "edit", entry_id, derived.uses, derived.related)
+        listed = {entry_id: list(state.get("related") or ()) or None}
+        snapshot = self.snapshot.patched(self.revision, {entry_id: after}, {entry_id: version}, listed, derived)
+        return Written(entry_id, self.revision, snapshot)
+
+    def _derive(self, entry_id: str, before: Entry | None, after: Entry | None,
+                state: dict[str, Any]) -> derive.Derived:
+        snap = self.snapshot
+        passages, related_ids = derive.affected(
+            before, after, snap.uses_of, lambda keys, documents, kind: self.naming(snap, keys, documents, kind))
+        if after is not None:
+            passages |= set(snap.citing(entry_id))
+        entries, matcher, order = snap.with_entries({entry_id: after})
+        listed = {**snap.listed, entry_id: list(state.get("related") or ())}
+        uses = {pid: derive.passage_uses(snap.passages[pid], matcher, entries, order.__getitem__)
+                for pid in sorted(passages) if pid in snap.passages}
+        related = {eid: derive.related_of(entries[eid], matcher, entries, listed.get(eid))
+                   for eid in sorted(related_ids) if eid in entries}
+        return derive.Derived(uses, related)
+
+
+def _begin(store: Store, live: Live, conn: Connection, naming: Naming) -> _Write:
+    revision = next_revision(conn)  # the write lock: no change can commit between here and ours
+    return _Write(store, conn, revision, live.catch_up(conn), naming)
+
+
+def create_entry(store: Store, live: Live, naming: Naming, draft: dict[str, Any], author: str,
+                 note: str | None = None, allow_shared_labels: bool = False) -> Written:
+    """A new entry (no source document)."""
     with store.engine.begin() as conn:
-        kb_revision = next_revision(conn)
+        write = _begin(store, live, conn, naming)
         used = [r.entry for r in conn.execute(select(edits.c.entry).where(edits.c.entry.like(f"{EDITOR_PREFIX}%")))]
         number = 1 + max((int(e[len(EDITOR_PREFIX):]) for e in used if e[len(EDITOR_PREFIX):].isdigit()), default=0)
         entry_id = f"{EDITOR_PREFIX}{number}"
         state = {k: draft.get(k) for k in EDITABLE} | {"document": None, "number": None}
         state["labels"] = state["labels"] or []
         state["related"] = state["related"] or []
-        _check_labels(conn, entry_id, state, allow_shared_labels)
-        _record(conn, entry_id, state, 1, False, kb_revision, author, note, "create", _diff(None, state))
-    return entry_id, kb_revision
+        return write.commit(entry_id, state, 1, False, author, note, "create", _diff(None, state),
+                            allow_shared_labels)
 
 
-def update_entry(store: Store, entry_id: str, changes: dict[str, Any], expected_version: int, author: str,
-                 note: str | None = None, allow_shared_labels: bool = False) -> int:
-    """Apply ``changes`` (some of EDITABLE) if the entry is still at ``expected_version``."""
+def update_entry(store: Store, live: Live, naming: Naming, entry_id: str, changes: dict[str, Any],
+                 expected_version: int, author: str, note: str | None = None,
+                 allow_shared_labels: bool = False) -> Written:
+    """Apply ``changes`` (some of EDITABLE) if the entry is still at ``expected_version``. A corpus entry whose
+    headword is renamed keeps the printed one as a label (the report still says it), unless the same write
+    sets the labels."""
     with store.engine.begin() as conn:
-        kb_revision = next_revision(conn)
+        write = _begin(store, live, conn, naming)
         state, version = _live(conn, entry_id, expected_version)
         after = state | {k: v for k, v in changes.items() if k in EDITABLE}
-        if "labels" in changes or "headword" in changes or "full_name" in changes or "definition" in changes:
-            _check_labels(conn, entry_id, after, allow_shared_labels)
-        _record(conn, entry_id, after, version + 1, False, kb_revision, author, note, "update", _diff(state, after))
-    return kb_revision
+        printed = (corpus_state(conn, entry_id) or {}).get("headword")
+        if ("headword" in changes and "labels" not in changes and printed
+                and label_key(printed) not in {label_key(n) for n in entry_from_state(entry_id, after).names}):
+            after["labels"] = [*(after.get("labels") or []), printed]
+        return write.commit(entry_id, after, version + 1, False, author, note, "update", _diff(state, after),
+                            allow_shared_labels)
 
 
-def delete_entry(store: Store, entry_id: str, expected_version: int, author: str, note: str | None = None) -> int:
+def delete_entry(store: Store, live: Live, naming: Naming, entry_id: str, expected_version: int, author: str,
+                 note: str | None = None) -> Written:
     """Retire an entry: a revision like any other (its history stays), after which its labels stop resolving."""
     with store.engine.begin() as conn:
-        kb_revision = next_revision(conn)
+        write = _begin(store, live, conn, naming)
         state, version = _live(conn, entry_id, expected_version)
-        _record(conn, entry_id, state, version + 1, True, kb_revision, author, note, "delete", {})
-    return kb_revision
+        return write.commit(entry_id, state, version + 1, True, author, note, "delete", {})
 
 
-def _check_labels(conn, entry_id: str, state: dict[str, Any], allow_shared_labels: bool) -> None:
-    if allow_shared_labels:
-        return
-    taken = _taken(conn, entry_id, entry_from_state(entry_id, state))
-    if taken:
-        raise LabelTaken(taken)
+def revert_entry(store: Store, live: Live, naming: Naming, entry_id: str, to: int, expected_version: int | None,
+                 author: str, note: str | None = None, allow_shared_labels: bool = False) -> Written:
+    """The entry as it was after its revision ``to`` (0: as printed), as a new revision; a deleted entry comes
+    back. ``expected_version`` (None for a deleted entry) guards against a write since the client read it."""
+    with store.engine.begin() as conn:
+        write = _begin(store, live, conn, naming)
+        state, version, deleted = _current(conn, entry_id)
+        if state is None:
+            raise NotFound("entry", entry_id)
+        if not deleted and expected_version != version:
+            raise StaleEntry(entry_id)
+        target = next((r for r in _history(conn, entry_id) if r.number == to), None)
+        if target is None or target.action == "delete":
+            raise NotFound("revision", f"{entry_id}@{to}")
+        after = dict(target.state)
+        action = "restore" if deleted else "revert"
+        return write.commit(entry_id, after, version + 1, False, author, note or f"{action} to revision {to}",
+                            action, _diff(state, after) | {"revision": {"from": version, "to": to}},
+                            allow_shared_labels)
 
 
 def history(store: Store, entry_id: str) -> list[Revision]:
     """Every revision of an entry, oldest first; a corpus entry starts with revision 0, as printed."""
     with store.engine.connect() as conn:
-        rows = list(conn.execute(select(revisions).where(revisions.c.entry == entry_id).order_by(revisions.c.id)))
-        corpus = _corpus_state(conn, entry_id)
-    found = []
-    if corpus is not None:
-        found.append(Revision(0, 0, "corpus", "", None, "import", {}, corpus))
-    found += [Revision(r.number, r.kb_revision, r.author, r.time, r.note, r.action, json.loads(r.changes),
-                       json.loads(r.state)) for r in rows]
+        found = _history(conn, entry_id)
     if not found:
         raise NotFound("entry", entry_id)
     return found
+
+
+def _history(conn: Connection, entry_id: str) -> list[Revision]:
+    rows = list(conn.execute(select(revisions).where(revisions.c.entry == entry_id).order_by(revisions.c.id)))
+    corpus = corpus_state(conn, entry_id)
+    found = [Revision(0, 0, "corpus", "", None, "import", {}, corpus)] if corpus is not None else []
+    return found + [Revision(r.number, r.kb_revision, r.author, r.time, r.note, r.action, json.loads(r.changes),
+                             json.loads(r.state)) for r in rows]

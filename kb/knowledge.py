@@ -1,54 +1,49 @@
-"""The KnowledgeBase: kb's documented Python API that every front end (CLI, HTTP) calls."""
+"""The KnowledgeBase: kb's documented Python API that every front end (CLI, HTTP) calls.
+
+It is composed of explicit collaborators: the ``store`` (the truth), ``live`` (this process's snapshot of the
+store, kept current), and the ``search_index`` (derived from the store). Reads go to the current snapshot
+through kb.lookup, kb.views, kb.searching and kb.linking; writes go through kb.editing, which returns the next
+snapshot. A front end calls ``current()`` once per request: the one answer to "is this process up to date?".
+"""
 
 from __future__ import annotations
 
-import difflib
-import time
-from dataclasses import dataclass
+import functools
 from pathlib import Path
 from typing import Any
 
+from kb import derive, editing, lookup, searching, views
 from kb.config import Settings
-from kb.errors import KBNotBuilt, NotFound, TermNotFound
-from kb.knowledge_edits import EditingMixin
-from kb.knowledge_links import MAX_LINK_CHARS, LinkingMixin  # noqa: F401 - part of this module's API
-from kb.knowledge_search import SEARCH_TYPES, SearchMixin  # noqa: F401 - part of this module's API
-from kb.linking import Linker
+from kb.errors import KBNotBuilt, NotFound
+from kb.labels import entry_from_state
+from kb.linking import Linker, to_html, to_markdown
+from kb.live import SIGNAL_FILE, Live
 from kb.model import Document, Entry, Passage, Use
-from kb.normalize import label_key, strip_quotes
-from kb.overlay import apply_edits
+from kb.normalize import fold_fast
 from kb.paging import CURSOR_PATTERN, MAX_LIMIT, check_limit, page  # noqa: F401 - part of this module's API
-from kb.ranking import KIND_RANK, newest_first
-from kb.search import SearchIndex
-from kb.store import Snapshot, Store, make_engine
+from kb.search import SearchIndex, SyncReport
+from kb.searching import SEARCH_TYPES  # noqa: F401 - part of this module's API
+from kb.snapshot import Snapshot
+from kb.store import DERIVED, Store, make_engine
 
-STORE_CHECK_S = 0.5  # how often a reader asks the store itself whether it changed
-
-
-@dataclass(frozen=True)
-class _Hit:
-    entry: Entry
-    label: str
-    kind: str
+MAX_LINK_CHARS = 100_000  # per text a chat tool asks to link
 
 
-class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
-    """Reads the store once and answers lookups, listings and suggestions from memory; searching, editors'
-    writes and linking come from the mixins in kb.knowledge_search, kb.knowledge_edits and kb.knowledge_links."""
-
+class KnowledgeBase:
     def __init__(self, store: Store, index_dir: Path | None = None, cache_dir: Path | None = None):
         self.store = store
         try:
-            self.info = store.info()
+            info = store.info()
         except Exception as error:  # no tables yet
             raise KBNotBuilt(str(store.engine.url)) from error
-        if "corpus" not in self.info:  # only a build writes it (a token change before one takes a revision too)
+        if "corpus" not in info:  # only a build writes it (a token change before one takes a revision too)
             raise KBNotBuilt(str(store.engine.url))
-        store.create()  # a store built by an older kb gains the editors' tables
-        self._index(store.load())
+        store.create()  # a store made by an older kb gains what it lacks
+        if info.get("derived") != DERIVED:
+            store.rederive()
+        self.live = Live(store, None if cache_dir is None else Path(cache_dir) / SIGNAL_FILE)
         self.search_index = None if index_dir is None else SearchIndex(index_dir, cache_dir)
         self._index_checked = False
-        self._store_checked = time.monotonic()
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
@@ -60,218 +55,263 @@ class KnowledgeBase(SearchMixin, EditingMixin, LinkingMixin):
             self.search_index.close()
         self.store.engine.dispose()
 
-    def close(self) -> None:
-        if self.search_index is not None:
-            self.search_index.close()
-        self.store.engine.dispose()
+    close = release
 
-    def _index(self, snap: Snapshot) -> None:
-        snap, self._versions, self._deleted = apply_edits(snap)
-        self._linker: Linker | None = None
-        self._documents = {d.id: d for d in snap.documents}
-        self._passages = {p.id: p for p in snap.passages}
-        self._entries = {e.id: e for e in snap.entries}
-        self._related = snap.related
-        self._uses: dict[str, list[Use]] = {}
-        self._used_in: dict[str, list[tuple[Entry, Use]]] = {}
-        for use in snap.uses:
-            self._uses.setdefault(use.entry, []).append(use)
-            if use.entry in self._entries:
-                self._used_in.setdefault(use.passage, []).append((self._entries[use.entry], use))
-        self._by_key: dict[str, list[tuple[Entry, str, str]]] = {}
-        for entry in snap.entries:
-            for label in entry.labels:
-                self._by_key.setdefault(label_key(label.text), []).append((entry, label.text, label.kind))
-        # key -> the first printed name with that key: what "did you mean" offers (never a component)
-        self._names: dict[str, str] = {}
-        for key, rows in self._by_key.items():
-            for _, text, kind in rows:
-                if kind != "component":
-                    self._names.setdefault(key, text)
+    # -- freshness -------------------------------------------------------------------------------
+    def current(self) -> Snapshot:
+        """The snapshot of the store's latest revision: front ends call this once per request."""
+        return self.live.current()
 
-    # -- listings -------------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.live.snapshot
+
     @property
     def revision(self) -> int:
-        return int(self.info["revision"])
+        return self.snapshot.revision
 
     @property
     def store_id(self) -> str:
-        return self.info.get("store", "")
+        return self.snapshot.store_id
 
-    def refresh(self) -> bool:
-        """Reload from the store if it changed since (another process wrote); whether it had."""
-        info = self.store.info()
-        if (info.get("store"), info.get("revision")) == (self.info.get("store"), self.info.get("revision")):
-            return False
-        self.info = info
-        self._index(self.store.load())
-        return True
-
-    def catch_up(self) -> bool:
-        """Notice another process's write and reload if there was one: at once when the search index's
-        stamp moved (every write ends with that), and within STORE_CHECK_S when only the store changed
-        (a build with --no-index, or a writer that died between its commit and the index update)."""
-        now = time.monotonic()
-        if self.search_index is not None and self._index_checked and now - self._store_checked < STORE_CHECK_S:
-            if self.search_index.stamp() == (self.store_id, self.revision):
-                return False
-        self._store_checked = now
-        return self.refresh()
-
+    # -- listings --------------------------------------------------------------------------------
     def documents(self) -> list[Document]:
-        return list(self._documents.values())
+        return list(self.snapshot.documents.values())
 
     def document(self, doc_id: str) -> Document:
-        if doc_id not in self._documents:
+        found = self.snapshot.documents.get(doc_id)
+        if found is None:
             raise NotFound("document", doc_id)
-        return self._documents[doc_id]
+        return found
 
     def entries(self, document: str | None = None) -> list[Entry]:
-        if document is not None:
-            self.document(document)
-        return [e for e in self._entries.values() if document is None or e.document == document]
+        if document is None:
+            return list(self.snapshot.entries.values())
+        self.document(document)
+        return self.snapshot.entries_of(document)
 
     def entry(self, entry_id: str) -> Entry:
-        if entry_id not in self._entries:
-            raise NotFound("entry", entry_id, deleted=entry_id in self._deleted)
-        return self._entries[entry_id]
+        snap = self.snapshot
+        if entry_id not in snap.entries:
+            raise NotFound("entry", entry_id, deleted=entry_id in snap.deleted)
+        return snap.entries[entry_id]
 
     def version(self, entry_id: str) -> int:
         """How many times editors changed the entry (0: as the corpus has it)."""
-        return self._versions.get(entry_id, 0)
+        return self.snapshot.versions.get(entry_id, 0)
 
     def passages(self, document: str | None = None) -> list[Passage]:
-        if document is not None:
-            self.document(document)
-        return [p for p in self._passages.values() if document is None or p.document == document]
+        snap = self.snapshot
+        if document is None:
+            return list(snap.passages.values())
+        self.document(document)
+        return [snap.passages[p] for p in snap.passages_of(document)]
 
     def passage(self, passage_id: str) -> Passage:
-        if passage_id not in self._passages:
+        found = self.snapshot.passages.get(passage_id)
+        if found is None:
             raise NotFound("passage", passage_id)
-        return self._passages[passage_id]
+        return found
 
     def related(self, entry: Entry) -> list[Entry]:
-        return [self._entries[i] for i in self._related.get(entry.id, []) if i in self._entries]
+        return views.related(self.snapshot, entry)
 
     def passages_using(self, entry: Entry) -> list[tuple[Passage, Use]]:
         """Passages that cite the entry first, then those that mention it, each group in document order."""
-        found = [(self._passages[u.passage], u) for u in self._uses.get(entry.id, []) if u.passage in self._passages]
-        return sorted(found, key=lambda pu: (not pu[1].cited, pu[0].document, pu[0].order))
-
-    # -- lookup ---------------------------------------------------------------------------------
-    def resolve(self, term: str) -> tuple[list[Entry], str, str]:
-        """Entries that ``term`` names, best first, with the label that matched and how."""
-        hits = [_Hit(e, text, kind) for e, text, kind in self._by_key.get(label_key(term), [])]
-        if not hits:
-            raise TermNotFound(term, self.suggest(term))
-        query = term.strip()
-
-        def rank(hit: _Hit) -> tuple:
-            exact = query in (hit.label, strip_quotes(hit.label))
-            doc = self._documents.get(hit.entry.document or "")
-            return (KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else newest_first(doc.date), hit.entry.id)
-
-        best: dict[str, _Hit] = {}
-        for hit in sorted(hits, key=rank):
-            best.setdefault(hit.entry.id, hit)
-        ordered = list(best.values())
-        top = ordered[0]
-        by = top.kind if query in (top.label, strip_quotes(top.label)) else "normalized"
-        return [h.entry for h in ordered], top.label, by
-
-    def lookup(self, term: str) -> dict[str, Any]:
-        """The JSON answer for a term: every entry it names with the passages that use it."""
-        found, label, by = self.resolve(term)
-        return {"query": term, "match": {"label": label, "by": by},
-                "entries": [self.entry_view(e) for e in found]}
-
-    def suggest(self, term: str, limit: int = 10) -> list[str]:
-        """Labels that start with the term, contain it, or are a few edits away: for "did you mean"."""
-        key = label_key(term)
-        if not key:
-            return []
-        names = self._names
-        starts = [names[k] for k in names if k.startswith(key)]
-        contains = [names[k] for k in names if key in k and not k.startswith(key)]
-        close = [names[k] for k in difflib.get_close_matches(key, list(names), n=limit, cutoff=0.6)]
-        result: list[str] = []
-        for text in starts + contains + close:
-            if text not in result:
-                result.append(text)
-        return result[:limit]
-
-    def terms(self, prefix: str | None = None, contains: str | None = None, document: str | None = None,
-              limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
-        """Labels (never components) with the entries they name: shortest first, for autocomplete."""
-        check_limit(limit)
-        if document is not None:
-            self.document(document)
-        start, part = label_key(prefix or ""), label_key(contains or "")
-        found = []
-        for key, rows in self._by_key.items():
-            if not key.startswith(start) or part not in key:
-                continue
-            named = [(e, kind) for e, _, kind in rows
-                     if kind != "component" and (document is None or e.document == document)]
-            if named:
-                found.append((len(key), key, named))
-        found.sort(key=lambda item: item[:2])
-        shown, following = page(found, limit, cursor)
-        return {"terms": [{"label": self._names[key], "entries": [
-                    {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
-                          for _, key, named in shown],
-                "total": len(found), "next_cursor": following}
+        return views.passages_using(self.snapshot, entry)
 
     def passages_page(self, document: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         """A document's passages in document order, a page at a time."""
         check_limit(limit)
         found = self.passages(document)
         shown, following = page(found, limit, cursor)
-        return {"passages": [self.passage_view(p) for p in shown], "total": len(found), "next_cursor": following}
+        return {"passages": [views.passage_view(p) for p in shown], "total": len(found), "next_cursor": following}
 
-    # -- views ----------------------------------------------------------------------------------
+    # -- lookup ----------------------------------------------------------------------------------
+    def resolve(self, term: str) -> tuple[list[Entry], str, str]:
+        return lookup.resolve(self.snapshot, term)
+
+    def lookup(self, term: str) -> dict[str, Any]:
+        """The JSON answer for a term: every entry it names with the passages that use it."""
+        snap = self.snapshot
+        found, label, by = lookup.resolve(snap, term)
+        return {"query": term, "match": {"label": label, "by": by},
+                "entries": [views.entry_view(snap, e) for e in found]}
+
+    def suggest(self, term: str, limit: int = 10) -> list[str]:
+        return lookup.suggest(self.snapshot, term, limit)
+
+    def terms(self, prefix: str | None = None, contains: str | None = None, document: str | None = None,
+              limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        if document is not None:
+            self.document(document)
+        return lookup.terms(self.snapshot, prefix, contains, document, limit, cursor)
+
+    # -- views -----------------------------------------------------------------------------------
     def document_view(self, doc: Document) -> dict[str, Any]:
-        return {"id": doc.id, "title": doc.title, "date": doc.date,
-                "passages": sum(1 for p in self._passages.values() if p.document == doc.id),
-                "warnings": [{"line": w.line, "message": w.message} for w in doc.warnings],
-                "entries": [{"id": e.id, "number": e.number, "headword": e.headword}
-                            for e in self._entries.values() if e.document == doc.id]}
+        return views.document_view(self.snapshot, doc)
 
     def passage_detail(self, passage: Passage) -> dict[str, Any]:
-        """A passage with the entries it cites or mentions, and where."""
-        view = self.passage_view(passage)
-        view["entries"] = [
-            {"id": e.id, "headword": e.headword, "cited": u.cited, "uses": [list(span) for span in u.spans]}
-            for e, u in self._used_in.get(passage.id, [])]
-        return view
+        return views.passage_detail(self.snapshot, passage)
 
     def entry_view(self, entry: Entry, with_passages: bool = True) -> dict[str, Any]:
-        doc = self._documents.get(entry.document or "")
-        view: dict[str, Any] = {
-            "id": entry.id, "number": entry.number, "headword": entry.headword,
-            "definition": entry.definition, "full_name": entry.full_name, "page": entry.page,
-            "labels": [lb.text for lb in entry.labels if lb.kind != "component"],
-            "components": [{"label": c.label, "meaning": c.meaning} for c in entry.components],
-            "related": [{"id": r.id, "headword": r.headword} for r in self.related(entry)],
-            "document": None if doc is None else {"id": doc.id, "title": doc.title, "date": doc.date},
-        }
-        if with_passages:
-            view["passages"] = [
-                {"id": p.id, "text": p.text, "section": list(p.section), "cited": u.cited,
-                 "uses": [list(span) for span in u.spans]}
-                for p, u in self.passages_using(entry)]
-        return view
+        return views.entry_view(self.snapshot, entry, with_passages)
 
-    @staticmethod
-    def passage_view(passage: Passage) -> dict[str, Any]:
-        return {"id": passage.id, "document": passage.document, "order": passage.order,
-                "section": list(passage.section), "text": passage.text}
+    passage_view = staticmethod(views.passage_view)
+
+    # -- search ----------------------------------------------------------------------------------
+    def search_docs(self) -> list:
+        return searching.search_docs(self.snapshot)
+
+    def user_words(self) -> list[str]:
+        return searching.user_words(self.snapshot)
+
+    def _search_index(self) -> SearchIndex:
+        if self.search_index is None:
+            raise KBNotBuilt("this KnowledgeBase, which was opened without a search index")
+        return self.search_index
+
+    def sync_index(self, rebuild: bool = False) -> SyncReport:
+        """Bring the search index up to the store's revision (a no-op when its stamp says it is)."""
+        snap = self.current()
+        report = self._search_index().sync(searching.search_docs(snap), searching.user_words(snap), snap.revision,
+                                           rebuild, store=snap.store_id, folded=True)
+        self._index_checked = True
+        return report
+
+    def ensure_index(self) -> None:
+        """At start: repair a stale index (e.g. after a crash between a store commit and the index update)."""
+        snap = self.current()
+        if self._search_index().stamp() != (snap.store_id, snap.revision):
+            self.sync_index()
+        self._index_checked = True
+
+    def search(self, text: str, document: str | None = None, type: str | None = None,
+               limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
+        """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
+        if document is not None:
+            self.document(document)
+        if not self._index_checked:
+            self.ensure_index()
+        return searching.search(self.snapshot, self._search_index(), text, document, type, limit, cursor)
+
+    # -- linking ---------------------------------------------------------------------------------
+    @property
+    def linker(self) -> Linker:
+        return _linker(self.snapshot)
+
+    def link(self, text: str, format: str = "json", first_only: bool = False,
+             documents: list[str] | None = None) -> dict[str, Any]:
+        """Every term in ``text`` linked: offsets (code points and UTF-16), the entry, a summary, its URL;
+        with ``format`` html or markdown, the text rendered with the links too."""
+        from kb.errors import TextTooLong
+
+        if len(text) > MAX_LINK_CHARS:
+            raise TextTooLong(len(text), MAX_LINK_CHARS)
+        for doc_id in documents or ():
+            self.document(doc_id)
+        links = self.linker.link(text, documents, first_only)
+        answer: dict[str, Any] = {"links": [vars(link) for link in links]}
+        if format == "html":
+            answer["html"] = to_html(text, links)
+        elif format == "markdown":
+            answer["markdown"] = to_markdown(text, links)
+        return answer
+
+    # -- editors' writes -------------------------------------------------------------------------
+    def create_entry(self, draft: dict[str, Any], author: str, note: str | None = None,
+                     allow_shared_labels: bool = False) -> Entry:
+        self._check_related(draft)
+        written = editing.create_entry(self.store, self.live, self.naming, draft, author, note, allow_shared_labels)
+        return self._after_write(written)
+
+    def update_entry(self, entry_id: str, changes: dict[str, Any], expected_version: int, author: str,
+                     note: str | None = None, allow_shared_labels: bool = False) -> Entry:
+        self._check_related(changes)
+        written = editing.update_entry(self.store, self.live, self.naming, entry_id, changes, expected_version,
+                                       author, note, allow_shared_labels)
+        return self._after_write(written)
+
+    def delete_entry(self, entry_id: str, expected_version: int, author: str, note: str | None = None) -> int:
+        written = editing.delete_entry(self.store, self.live, self.naming, entry_id, expected_version, author, note)
+        self._after_write(written)
+        return written.revision
+
+    def revert_entry(self, entry_id: str, revision: int, expected_version: int | None, author: str,
+                     note: str | None = None, allow_shared_labels: bool = False) -> Entry:
+        """The entry as it was after its ``revision`` (0: as printed), as a new revision; restores a deleted one."""
+        written = editing.revert_entry(self.store, self.live, self.naming, entry_id, revision, expected_version,
+                                       author, note, allow_shared_labels)
+        return self._after_write(written)
+
+    def history(self, entry_id: str) -> list[dict[str, Any]]:
+        return [{"revision": r.number, "kb_revision": r.kb_revision, "author": r.author, "time": r.time,
+                 "note": r.note, "action": r.action, "changes": r.changes}
+                for r in editing.history(self.store, entry_id)]
+
+    def entry_at(self, entry_id: str, revision: int) -> dict[str, Any]:
+        """The entry as it was after one of its revisions (0: as the corpus printed it)."""
+        found = next((r for r in editing.history(self.store, entry_id) if r.number == revision), None)
+        if found is None:
+            raise NotFound("revision", f"{entry_id}@{revision}")
+        snap = self.snapshot
+        entry = entry_from_state(entry_id, found.state)
+        view = views.entry_view(snap, entry, with_passages=False)
+        related = derive.related_of(entry, snap.matcher, snap.entries, found.state.get("related"))
+        view["related"] = [{"id": i, "headword": snap.entries[i].headword if i in snap.entries else i}
+                           for i in related]  # as that revision had them, against the entries now
+        return view | {"revision": found.number, "deleted": found.action == "delete"}
+
+    def _check_related(self, fields: dict[str, Any]) -> None:
+        unknown = [i for i in fields.get("related") or () if i not in self.snapshot.entries]
+        if unknown:
+            raise editing.UnknownRelated(unknown)
+
+    def _after_write(self, written: editing.Written) -> Entry:
+        """Hold the write's snapshot, tell the other processes, and update the search index with the entry."""
+        before = self.snapshot
+        snap = written.snapshot
+        self.live.install(snap)
+        self.live.signal()
+        if self.search_index is not None and self.search_index.stamp() is None:
+            self.sync_index()  # a store built with --no-index: the first write builds the whole index
+        elif self.search_index is not None:
+            entry = snap.entries.get(written.entry_id)
+            docs = [searching.entry_doc(entry)] if entry is not None else []
+            docs += [searching.passage_doc(snap, snap.passages[pid]) for pid in snap.uses.keys() & before.uses.keys()
+                     if snap.uses[pid] is not before.uses[pid]
+                     and any(u.cited for u in snap.uses[pid]) != any(u.cited for u in before.uses[pid])]
+            self.search_index.update(docs, [] if entry is not None else [written.entry_id],
+                                     searching.user_words(snap), written.revision, store=snap.store_id, folded=True)
+        return snap.entries.get(written.entry_id)  # type: ignore[return-value]
+
+    def naming(self, snap: Snapshot, keys: set[str], documents: frozenset[str] | None, kind: str) -> list[str]:
+        """The passages or entries whose text holds one of ``keys``: in one report, read there; across every
+        report, through the search index (and the entries editors changed, which it may not hold yet)."""
+        if not keys:
+            return []
+        if documents is not None:
+            [document] = documents
+            if kind == "passage":
+                texts = [(p, snap.passages[p].text) for p in snap.passages_of(document)]
+            else:
+                texts = [(e.id, e.definition) for e in [*snap.entries_of(document), *snap.entries_of(None)]]
+            return [i for i, text in texts if _holds(text, keys)]
+        edited = [e for i in snap.versions if (e := snap.entries.get(i)) is not None]
+        found = {e.id for e in edited if kind == "entry" and _holds(e.definition, keys)}
+        if self.search_index is not None and self.search_index.stamp() is not None:
+            return sorted(found | self.search_index.containing(keys, kind))
+        texts = ([(p.id, p.text) for p in snap.passages.values()] if kind == "passage"
+                 else [(e.id, e.definition) for e in snap.entries.values()])
+        return sorted(found | {i for i, text in texts if _holds(text, keys)})
 
 
-def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:
-    seen: dict[str, tuple[Entry, str]] = {}
-    for entry, kind in sorted(named, key=lambda ek: KIND_RANK.get(ek[1], 9)):
-        seen.setdefault(entry.id, (entry, kind))
-    return list(seen.values())
+def _holds(text: str, keys: set[str]) -> bool:
+    folded = fold_fast(text)[0]
+    return any(key in folded for key in keys)
 
 
+@functools.lru_cache(maxsize=4)
+def _linker(snapshot: Snapshot) -> Linker:
+    """One linker a snapshot (its caches of chosen entries and summaries live as long as the snapshot)."""
+    return Linker(snapshot)

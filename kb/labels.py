@@ -6,9 +6,10 @@ Used by a build for the glossary's entries and by editors' writes for theirs, so
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from kb.ingest.text import compact
-from kb.model import Component, Label
+from kb.model import Component, Entry, Label
 from kb.normalize import label_key, strip_quotes
 
 _QUOTED = re.compile(r"“([^“”]{1,40})”")
@@ -99,3 +100,23 @@ def labels(headword: str, definition: str) -> list[Label]:
             seen.add(key)
             unique.append(label)
     return unique
+
+
+def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
+    """The entry an editor's state describes: labels derived as for the glossary, plus the ones given."""
+    headword, definition = state["headword"], state["definition"]
+    found = labels(headword, definition)
+    if state.get("full_name"):
+        found.append(Label(state["full_name"], "full_name"))
+    found += [Label(text, "alias") for text in state.get("labels") or ()]
+    if state.get("components") is not None:
+        parts = tuple(Component(c["label"], c["meaning"]) for c in state["components"])
+        found = [lb for lb in found if lb.kind != "component"] + [Label(c.label, "component") for c in parts]
+    else:
+        parts = tuple(components(headword, definition))
+    unique: dict[tuple[str, str], Label] = {}
+    for label in found:  # as the glossary does: by text and kind, so “双百”行动 and 双百行动 both stay
+        if label_key(label.text):
+            unique.setdefault((label.text, label.kind), label)
+    return Entry(entry_id, headword, definition, state.get("document"), state.get("number"),
+                 state.get("full_name"), tuple(unique.values()), parts, page=state.get("page"))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from kb.matcher import LabelMatcher, names_matcher
 from kb.model import Entry
+from kb.ranking import KIND_RANK, newest_first
+from kb.snapshot import Snapshot
 
 SUMMARY_CHARS = 120
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
@@ -49,40 +50,42 @@ def term_url(label: str) -> str:
 
 
 class Linker:
-    """Links the names of ``entries`` (never components) in any text, leftmost-longest and non-overlapping.
+    """Links the names of a snapshot's entries (never components) in any text, leftmost-longest and
+    non-overlapping, with the snapshot's one matcher (an entry left out by ``documents`` never hides a shorter
+    label of one that is in).
 
-    ``choose(key, ids)`` picks the entry a label links to when it names several, with that entry's own
-    spelling of the label: the link's URL looks that spelling up, and resolving it ranks that entry first.
+    When a label names several entries, the link goes to the one ``resolve`` ranks first (by label kind, then
+    the newest document), with that entry's own spelling of the label: the link's URL looks that spelling up.
     """
 
-    def __init__(self, entries: Iterable[Entry], choose: Callable[[str, tuple[str, ...]], tuple[Entry, str]]):
-        self._entries = {e.id: e for e in entries}
-        self._choose = choose
-        self._matchers: dict[frozenset[str] | None, LabelMatcher] = {}
+    def __init__(self, snapshot: Snapshot):
+        self._snap = snapshot
         self._summaries: dict[str, str] = {}
         self._chosen: dict[tuple[str, tuple[str, ...]], tuple[Entry, str]] = {}  # -> (entry, its URL)
 
-    def _matcher(self, documents: frozenset[str] | None) -> LabelMatcher:
-        """One automaton per set of documents asked for: a longer label of an entry left out must not
-        hide a shorter one that is in (editors' entries, which have no document, are always in)."""
-        if documents not in self._matchers:
-            if len(self._matchers) > 64:
-                self._matchers.clear()
-            chosen = (e for e in self._entries.values() if documents is None or e.document in documents
-                      or e.document is None)
-            self._matchers[documents] = names_matcher(chosen)
-        return self._matchers[documents]
+    def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
+        snap = self._snap
+        rows = [(e, text, kind) for e, text, kind in snap.by_key.get(key, ()) if e.id in ids and kind != "component"]
+
+        def rank(row: tuple[Entry, str, str]) -> tuple:
+            doc = snap.documents.get(row[0].document or "")
+            return KIND_RANK.get(row[2], 9), "" if doc is None else newest_first(doc.date), row[0].id
+
+        if not rows:
+            return snap.entries[ids[0]], snap.names.get(key, key)
+        entry, text, _ = min(rows, key=rank)
+        return entry, text
 
     def link(self, text: str, documents: Iterable[str] | None = None, first_only: bool = False) -> list[Link]:
         if not text:
             return []
         allowed = None if documents is None else frozenset(documents)
+        entries = self._snap.entries
         found: list[Link] = []
         seen: set[str] = set()
         utf16 = _Utf16(text)
-        for match in self._matcher(allowed).find(text):
-            ids = tuple(i for i in match.targets
-                        if allowed is None or self._entries[i].document in allowed or self._entries[i].document is None)
+        for match in self._snap.matcher.find(text, allowed):
+            ids = tuple(i for i in match.targets if i in entries)
             if not ids:
                 continue
             chosen = self._chosen.get((match.key, ids))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,16 @@ class Use:
     passage: str
     cited: bool
     spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An entry as editors left it (see kb.editing): its state, whether deleted, and its version."""
+
+    entry: str
+    state: dict[str, Any]
+    deleted: bool
+    version: int
 
 
 @dataclass

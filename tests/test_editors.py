@@ -406,12 +406,29 @@ def test_an_alias_added_to_a_corpus_entry_keeps_every_label_it_had(site, entry_i
         assert named(site.client, label) == [entry_id], label
 
 
-def test_a_renamed_entry_frees_its_old_headword(site):
+def test_a_renamed_corpus_entry_keeps_its_printed_headword_as_a_label(site):
+    """The report still says 强县富民工程: renamed, the entry is still named by it (and links there)."""
     view = ok(patch(site.client, site.editor, STRONG, {"headword": "强县工程"}, etag_of(site.client, STRONG)))
-    assert "强县富民工程" not in view["labels"]
+    assert view["headword"] == "强县工程" and "强县富民工程" in view["labels"]
+    assert named(site.client, "强县富民工程") == [STRONG] and named(site.client, "强县工程") == [STRONG]
+    cited = [p for p in view["passages"] if p["cited"]]
+    assert cited and "强县富民工程" in cited[0]["text"]
+
+
+def test_a_rename_that_sets_the_labels_frees_the_old_headword(site):
+    labels = [x for x in ok(site.client.get(f"/entries/{STRONG}"))["labels"] if "强县富民工程" not in x]
+    view = ok(patch(site.client, site.editor, STRONG, {"headword": "强县工程", "labels": []},
+                    etag_of(site.client, STRONG)))
+    assert "强县富民工程" not in view["labels"] and set(labels) - {"强县富民工程"} <= set(view["labels"]) | set(labels)
     assert named(site.client, "强县富民工程") == [] and named(site.client, "强县工程") == [STRONG]
     entry_id, _ = created(site.client, site.editor, headword="强县富民工程", definition="指另一个意思。")
     assert named(site.client, "强县富民工程") == [entry_id]
+
+
+def test_an_editors_entry_renamed_frees_its_old_headword(site):
+    entry_id, etag = created(site.client, site.editor)
+    ok(patch(site.client, site.editor, entry_id, {"headword": "青禾新链"}, etag))
+    assert named(site.client, NEW_TERM) == [] and named(site.client, "青禾新链") == [entry_id]
 
 
 def test_patch_with_nothing_to_change_makes_no_revision(site):

@@ -469,10 +469,12 @@ def crash_between_commit_and_index(settings: Settings) -> tuple[str, str, str, s
     have landed there): (id, label, word, definition). The next start must repair the index."""
     store = Store(make_engine(settings.database_url))
     label, definition, word = burst_draft(9, 1)
+    writer = KnowledgeBase(store)  # no search index here: the write commits and nothing updates the index
     try:
-        entry_id, _ = editing.create_entry(store, {"headword": label, "definition": definition}, "crash")
+        entry_id = editing.create_entry(store, writer.live, writer.naming,
+                                        {"headword": label, "definition": definition}, "crash").entry_id
     finally:
-        store.engine.dispose()
+        writer.close()
     kb = KnowledgeBase.open(settings)
     try:
         assert kb.search_index.stamp() != (kb.store_id, kb.revision), "the index should lag the store here"

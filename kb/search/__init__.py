@@ -197,8 +197,9 @@ class SearchIndex:
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
 
-    def _write_words(self, user_words: Iterable[str]) -> None:
-        keys = sorted({label_key(w) for w in user_words} - {""})
+    def _write_words(self, user_words: Iterable[str], folded: bool = False) -> None:
+        """The tokenizer's user words, from labels (``folded``: label keys already)."""
+        keys = sorted(set(user_words if folded else map(label_key, user_words)) - {""})
         text = "\n".join(k for k in keys if len(k) > 1 and not ACRONYM.fullmatch(k)) + "\n"
         path = Path(self.words_file)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -207,7 +208,7 @@ class SearchIndex:
             tmp.replace(path)
 
     def sync(self, docs: Iterable[SearchDoc], user_words: Iterable[str], revision: int,
-             rebuild: bool = False, store: str = "") -> SyncReport:
+             rebuild: bool = False, store: str = "", folded: bool = False) -> SyncReport:
         """Make the index hold exactly ``docs`` at ``revision`` of ``store``: only what changed is
         rewritten, unless ``rebuild``. An index already at this revision or a later one of the same
         store is left alone (another process got there first; never roll back)."""
@@ -224,7 +225,7 @@ class SearchIndex:
             if not rebuild and stamp is not None and stamp[0] == store and stamp[1] >= revision:
                 writer.cancel()
                 return SyncReport(0, 0, 0, stamp[1])
-            self._write_words(user_words)
+            self._write_words(user_words, folded)
             wanted = {d.id: d for d in docs}
             if rebuild:
                 added, updated, deleted = len(wanted), 0, 0
@@ -257,13 +258,17 @@ class SearchIndex:
             raise
 
     def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
-               revision: int, store: str = "") -> None:
-        """Apply a few changes (an editor's write) in one short commit, with the new revision."""
+               revision: int, store: str = "", folded: bool = False) -> None:
+        """Apply a few changes (an editor's write) in one short commit. The stamp never goes back: another
+        writer's later revision, already in the index, stays its stamp. ``folded``: the user words are keys."""
         docs = list(docs)
-        self._write_words(user_words)
+        self._write_words(user_words, folded)
         _tokenizer(self.words_file, self.cache_dir)  # new user words are applied before taking the lock
         writer = self._writer()
         try:
+            held = _stamp(next((f for f in writer.reader().all_stored_fields() if f.get("id") == _STAMP_ID), None))
+            if held is not None and held[0] == store:
+                revision = max(revision, held[1])
             for doc_id in deleted:
                 writer.delete_by_term("id", doc_id)
             for doc in docs:
@@ -275,6 +280,21 @@ class SearchIndex:
             if not writer.is_closed:
                 writer.cancel()
             raise
+
+    def containing(self, keys: Iterable[str], kind: str, document: str | None = None) -> set[str]:
+        """The ids of the entries or passages (``kind``) whose text holds one of ``keys`` (folded already):
+        candidates through the bigrams, each checked in its folded text."""
+        searcher = self._searcher()
+        filters = [Q.Term("kind", kind)] + ([Q.Term("document", document)] if document else [])
+        found: set[str] = set()
+        for key in keys:
+            if not key:
+                continue
+            for hit in searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
+                                       limit=None):
+                if key in hit["key"][0]:
+                    found.add(hit["id"])
+        return found
 
     # -- searching ----------------------------------------------------------------------------
     def search(self, text: str, document: str | None = None, kind: str | None = None,

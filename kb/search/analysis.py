@@ -94,7 +94,7 @@ class _UserWords:
             st = None
         stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
         if stamp != self.stamp:
-            wanted = set(path.read_text(encoding="utf-8").split("\n")) - {""} if st else set()
+            wanted = set(path.read_text(encoding="utf-8").split("\n")) - {""} if st and path else set()
             for word in set(self.original) - wanted:
                 self._set(word, self.original.pop(word))
             for word in wanted - set(self.original):

@@ -1,0 +1,115 @@
+"""What follows from the entries: the passages that cite or mention each entry, and the entries each
+definition names. The one place for these rules: a build applies them to the whole corpus, an editor's
+write to what it changes (see ``affected``).
+
+- An entry is named in the passages of its own report; an editor's entry (it has no report) in every report.
+- Leftmost-longest among the entries in scope: an entry of another report never hides a shorter label.
+- A passage cites the entry of its report whose number its marker gives (［2］ -> that report's entry 2).
+- An entry's related entries are those its definition names (in scope), unless an editor listed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from kb.labels import entry_from_state
+from kb.matcher import LabelMatcher, LayeredMatcher, names_matcher
+from kb.model import Edit, Entry, Passage, Use
+from kb.normalize import label_key
+
+Matcher = LabelMatcher | LayeredMatcher
+
+
+def scope(entry: Entry) -> frozenset[str] | None:
+    """The documents whose passages may name the entry (None: every document)."""
+    return None if entry.document is None else frozenset((entry.document,))
+
+
+def passage_uses(passage: Passage, matcher: Matcher, entries: Mapping[str, Entry],
+                 order: Callable[[str], int]) -> list[Use]:
+    """The entries a passage cites or mentions, in ``order``, with the spans of their labels."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for match in matcher.find(passage.text, frozenset((passage.document,))):
+        for target in match.targets:
+            if target in entries:
+                spans.setdefault(target, []).append((match.start, match.end))
+    cited = {f"{passage.document}:{c.number}" for c in passage.citations} & entries.keys()
+    return [Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ())))
+            for entry in sorted(cited | spans.keys(), key=order)]
+
+
+def related_of(entry: Entry, matcher: Matcher, entries: Mapping[str, Entry],
+               listed: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The entries ``entry`` relates to: those an editor ``listed``, else those its definition names."""
+    if listed:
+        return tuple(i for i in dict.fromkeys(listed) if i in entries and i != entry.id)
+    found: list[str] = []
+    for match in matcher.find(entry.definition, scope(entry)):
+        found += [t for t in match.targets if t != entry.id and t in entries and t not in found]
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Uses by passage and related entries by entry: all of them (a build) or those a change rewrote."""
+
+    uses: dict[str, list[Use]] = field(default_factory=dict)  # passage id -> its uses
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)  # entry id -> related ids
+
+
+def derive_all(passages: Iterable[Passage], entries: Mapping[str, Entry],
+               listed: Mapping[str, list[str]]) -> Derived:
+    """Every passage's uses and every entry's related entries (``listed``: what editors set)."""
+    matcher = names_matcher(entries.values())
+    order = {entry_id: i for i, entry_id in enumerate(entries)}.__getitem__
+    uses = {p.id: passage_uses(p, matcher, entries, order) for p in passages}
+    related = {e.id: found for e in entries.values() if (found := related_of(e, matcher, entries, listed.get(e.id)))}
+    return Derived(uses, related)
+
+
+@dataclass(frozen=True)
+class Current:
+    """The entries as they are now: the corpus's as printed, with editors' changes laid over them."""
+
+    entries: dict[str, Entry]  # live entries, in corpus order, then editors' own
+    versions: dict[str, int]  # how many times editors changed each (0 or absent: as printed)
+    deleted: frozenset[str]
+    listed: dict[str, list[str]]  # related entries an editor set
+
+
+def current_entries(corpus: Iterable[Entry], edits: Iterable[Edit]) -> Current:
+    found = {e.id: e for e in corpus}
+    versions: dict[str, int] = {}
+    deleted: set[str] = set()
+    listed: dict[str, list[str]] = {}
+    for edit in edits:
+        versions[edit.entry] = edit.version
+        if edit.deleted:
+            deleted.add(edit.entry)
+            found.pop(edit.entry, None)
+            continue
+        found[edit.entry] = entry_from_state(edit.entry, edit.state)
+        if edit.state.get("related"):
+            listed[edit.entry] = list(edit.state["related"])
+    return Current(found, versions, frozenset(deleted), listed)
+
+
+def name_keys(entry: Entry | None) -> set[str]:
+    return set() if entry is None else {k for k in map(label_key, entry.names) if k}
+
+
+def affected(before: Entry | None, after: Entry | None, uses_of: Callable[[str], Iterable[Use]],
+             naming: Callable[[set[str], frozenset[str] | None, str], Iterable[str]]) -> tuple[set[str], set[str]]:
+    """The passages whose uses and the entries whose related entries may change when one entry goes from
+    ``before`` to ``after`` (None: it does not exist): where it was used or named, and where its new names
+    stand. ``naming(keys, documents, kind)`` finds the passages or entries whose text holds one of the keys."""
+    entry_id = (after or before).id  # type: ignore[union-attr]
+    passages = {u.passage for u in uses_of(entry_id)}
+    entries = {entry_id} if after is not None else set()
+    for version in (before, after):
+        if version is not None:
+            keys, documents = name_keys(version), scope(version)
+            passages |= set(naming(keys, documents, "passage"))
+            entries |= set(naming(keys, documents, "entry"))
+    return passages, entries - ({entry_id} if after is None else set())

@@ -1,0 +1,86 @@
+"""Looking terms up in a snapshot: resolve a label, suggest close ones ("did you mean"), list labels."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from kb.errors import TermNotFound
+from kb.model import Entry
+from kb.normalize import label_key, strip_quotes
+from kb.paging import check_limit, page
+from kb.ranking import KIND_RANK, newest_first
+from kb.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class _Hit:
+    entry: Entry
+    label: str
+    kind: str
+
+
+def resolve(snap: Snapshot, term: str) -> tuple[list[Entry], str, str]:
+    """Entries that ``term`` names, best first, with the label that matched and how."""
+    hits = [_Hit(e, text, kind) for e, text, kind in snap.by_key.get(label_key(term), ())]
+    if not hits:
+        raise TermNotFound(term, suggest(snap, term))
+    query = term.strip()
+
+    def rank(hit: _Hit) -> tuple:
+        exact = query in (hit.label, strip_quotes(hit.label))
+        doc = snap.documents.get(hit.entry.document or "")
+        return KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else newest_first(doc.date), hit.entry.id
+
+    best: dict[str, _Hit] = {}
+    for hit in sorted(hits, key=rank):
+        best.setdefault(hit.entry.id, hit)
+    ordered = list(best.values())
+    top = ordered[0]
+    by = top.kind if query in (top.label, strip_quotes(top.label)) else "normalized"
+    return [h.entry for h in ordered], top.label, by
+
+
+def suggest(snap: Snapshot, term: str, limit: int = 10) -> list[str]:
+    """Labels that start with the term, contain it, or are a few edits away: for "did you mean"."""
+    key = label_key(term)
+    if not key:
+        return []
+    names = snap.names
+    starts = [names[k] for k in names if k.startswith(key)]
+    contains = [names[k] for k in names if key in k and not k.startswith(key)]
+    close = [names[k] for k in difflib.get_close_matches(key, list(names), n=limit, cutoff=0.6)]
+    result: list[str] = []
+    for text in starts + contains + close:
+        if text not in result:
+            result.append(text)
+    return result[:limit]
+
+
+def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None, document: str | None = None,
+          limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """Labels (never components) with the entries they name: shortest first, for autocomplete."""
+    check_limit(limit)
+    start, part = label_key(prefix or ""), label_key(contains or "")
+    found = []
+    for key, rows in snap.by_key.items():
+        if not key.startswith(start) or part not in key:
+            continue
+        named = [(e, kind) for e, _, kind in rows
+                 if kind != "component" and (document is None or e.document == document)]
+        if named:
+            found.append((len(key), key, named))
+    found.sort(key=lambda item: item[:2])
+    shown, following = page(found, limit, cursor)
+    return {"terms": [{"label": snap.names[key], "entries": [
+                {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
+                      for _, key, named in shown],
+            "total": len(found), "next_cursor": following}
+
+
+def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:
+    seen: dict[str, tuple[Entry, str]] = {}
+    for entry, kind in sorted(named, key=lambda ek: KIND_RANK.get(ek[1], 9)):
+        seen.setdefault(entry.id, (entry, kind))
+    return list(seen.values())

@@ -1,0 +1,58 @@
+"""Search over a snapshot: what the index holds for each entry and passage, and hits rendered for readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.errors import InvalidRequest
+from kb.model import Entry, Passage
+from kb.paging import check_limit, decode_cursor, encode_cursor
+from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
+from kb.snapshot import Snapshot
+
+SEARCH_TYPES = ("entry", "passage")
+ENTRY_BOOST = 2.0
+CITED_BOOST = 1.5
+
+
+def entry_doc(entry: Entry) -> SearchDoc:
+    return SearchDoc("entry", entry.id, entry.document or "", f"{entry.headword}：{entry.definition}",
+                     TITLE_SEPARATOR.join(lb.text for lb in entry.labels), ENTRY_BOOST)
+
+
+def passage_doc(snap: Snapshot, passage: Passage) -> SearchDoc:
+    cited = any(u.cited for u in snap.uses.get(passage.id, ()))
+    return SearchDoc("passage", passage.id, passage.document, passage.text, TITLE_SEPARATOR.join(passage.section),
+                     CITED_BOOST if cited else 1.0)
+
+
+def search_docs(snap: Snapshot) -> list[SearchDoc]:
+    """Every entry and passage as the search index holds it."""
+    return [entry_doc(e) for e in snap.entries.values()] + [passage_doc(snap, p) for p in snap.passages.values()]
+
+
+def user_words(snap: Snapshot) -> list[str]:
+    """Every label key of every entry: user words of the search tokenizer (folded already)."""
+    return list(snap.by_key)
+
+
+def search(snap: Snapshot, index: SearchIndex, text: str, document: str | None = None, type: str | None = None,
+           limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
+    """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
+    check_limit(limit)
+    if type is not None and type not in SEARCH_TYPES:
+        raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")
+    offset = decode_cursor(cursor)
+    found = index.search(text, document, type, limit, offset)
+    hits = []
+    for hit in found.hits:
+        view: dict[str, Any] = {"type": hit.kind, "id": hit.id, "document": hit.document or None, "score": hit.score}
+        if hit.kind == "entry" and hit.id in snap.entries:
+            view["headword"] = snap.entries[hit.id].headword
+        elif hit.id in snap.passages:
+            view["section"] = list(snap.passages[hit.id].section)
+        view.update(snippet=hit.snippet, offset=hit.offset, highlights=[list(s) for s in hit.highlights])
+        hits.append(view)
+    following = offset + len(hits)
+    return {"query": text, "total": found.total, "hits": hits,
+            "next_cursor": encode_cursor(following) if following < found.total else None}

@@ -1,0 +1,211 @@
+"""An immutable view of one store revision: documents, passages, the entries as they are now, their uses and
+related entries, and the indexes that answer reads (entries by label key, uses by entry, the label matcher).
+
+A snapshot is never changed once made. A build gives a new one from the store (``from_content``); an edit
+gives the next one from the last (``patched``), copying only the maps the edit touches and layering the
+changed entries over the label matcher, so an edit costs what it changes, not the corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from kb.derive import Current, Derived, Matcher, current_entries
+from kb.matcher import LabelMatcher, LayeredMatcher
+from kb.model import Document, Entry, Passage, Use
+from kb.normalize import label_key
+from kb.store import Content
+
+LAYER_LIMIT = 256  # entries changed since the matcher was last built whole: beyond, it is built again
+
+
+@dataclass(frozen=True)
+class Indexes:
+    """What a snapshot derives from its content to answer reads."""
+
+    by_entry: dict[str, tuple[Use, ...]]  # entry id -> the uses of it
+    by_key: dict[str, tuple[tuple[Entry, str, str], ...]]  # label key -> (entry, label text, kind)
+    names: dict[str, str]  # label key -> the first printed name with it (never a component): "did you mean"
+    order: dict[str, int]  # entry id -> its place (uses list entries in this order)
+
+
+class Snapshot:
+    """The store at ``revision``: read-only; every attribute is fixed when the snapshot is made."""
+
+    def __init__(self, store_id: str, revision: int, documents: dict[str, Document], passages: dict[str, Passage],
+                 current: Current, uses: dict[str, tuple[Use, ...]], related: dict[str, tuple[str, ...]],
+                 indexes: Indexes, base: LabelMatcher, layer: dict[str, Entry | None],
+                 static: _Static):
+        self.store_id = store_id
+        self.revision = revision
+        self.documents = documents
+        self.passages = passages
+        self.entries = current.entries
+        self.versions = current.versions
+        self.deleted = current.deleted
+        self.listed = current.listed
+        self.uses = uses  # passage id -> its uses
+        self.related = related
+        self.by_entry = indexes.by_entry
+        self.by_key = indexes.by_key
+        self.names = indexes.names
+        self.order = indexes.order
+        self._base = base
+        self._layer = layer
+        self._static = static
+
+    # -- making one ----------------------------------------------------------------------------
+    @classmethod
+    def from_content(cls, content: Content) -> Snapshot:
+        current = current_entries(content.corpus, content.edits)
+        uses = {pid: tuple(found) for pid, found in content.uses.items()}
+        by_entry: dict[str, list[Use]] = {}
+        for found in uses.values():
+            for use in found:
+                by_entry.setdefault(use.entry, []).append(use)
+        by_key: dict[str, list[tuple[Entry, str, str]]] = {}
+        for entry in current.entries.values():
+            for label in entry.labels:
+                by_key.setdefault(label_key(label.text), []).append((entry, label.text, label.kind))
+        frozen_keys = {k: tuple(rows) for k, rows in by_key.items()}
+        indexes = Indexes({e: tuple(u) for e, u in by_entry.items()}, frozen_keys,
+                          {k: n for k in frozen_keys if (n := _name(frozen_keys[k])) is not None},
+                          {entry_id: i for i, entry_id in enumerate(current.entries)})
+        passages = {p.id: p for p in content.passages}
+        return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
+                   {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
+                   _matcher_from(frozen_keys), {}, _Static.of(passages))
+
+    def with_entries(self, changed: Mapping[str, Entry | None]) -> tuple[dict[str, Entry], Matcher, dict[str, int]]:
+        """The live entries, the label matcher and the order as they are once ``changed`` holds (None: gone)."""
+        entries = dict(self.entries)
+        order = dict(self.order)
+        for entry_id, entry in changed.items():
+            if entry is None:
+                entries.pop(entry_id, None)
+            else:
+                entries[entry_id] = entry
+                order.setdefault(entry_id, len(order))
+        layer = {**self._layer, **changed}
+        if len(layer) > LAYER_LIMIT:
+            return entries, _names_matcher(entries.values()), order
+        top = _names_matcher(e for e in layer.values() if e is not None)
+        return entries, LayeredMatcher(self._base, top, frozenset(layer)), order
+
+    def patched(self, revision: int, changed: Mapping[str, Entry | None], versions: Mapping[str, int],
+                listed: Mapping[str, list[str] | None], derived: Derived) -> Snapshot:
+        """The next snapshot: ``changed`` entries (None: deleted) with their ``versions``, the editors' related
+        lists, and the uses and related entries ``derived`` rewrote."""
+        entries, matcher, order = self.with_entries(changed)
+        gone = {i for i, e in changed.items() if e is None}
+        current = Current(entries, {**self.versions, **versions}, frozenset((self.deleted - changed.keys()) | gone),
+                          {k: v for k, v in {**self.listed, **listed}.items() if v})
+        uses = dict(self.uses)
+        touched: set[str] = set()
+        for pid, found in derived.uses.items():
+            touched |= {u.entry for u in self.uses.get(pid, ())} | {u.entry for u in found}
+            uses[pid] = tuple(found)
+        by_entry = dict(self.by_entry)
+        rewritten = derived.uses.keys()
+        for entry_id in touched:
+            kept = [u for u in self.by_entry.get(entry_id, ()) if u.passage not in rewritten]
+            kept += [u for pid in rewritten for u in derived.uses[pid] if u.entry == entry_id]
+            by_entry[entry_id] = tuple(kept)
+        related = {**self.related, **derived.related}
+        for entry_id in gone:
+            related.pop(entry_id, None)
+        by_key, names = dict(self.by_key), dict(self.names)
+        keys: set[str] = set()
+        for entry_id, entry in changed.items():
+            before = self.entries.get(entry_id)
+            for version in (before, entry):
+                keys |= {label_key(lb.text) for lb in version.labels} if version is not None else set()
+        for key in keys:
+            rows = [row for row in by_key.get(key, ()) if row[0].id not in changed]
+            rows += [(e, lb.text, lb.kind) for e in changed.values() if e is not None
+                     for lb in e.labels if label_key(lb.text) == key]
+            by_key[key] = tuple(rows)
+            if not rows:
+                del by_key[key]
+            name = _name(tuple(rows))
+            if name is None:
+                names.pop(key, None)
+            else:
+                names[key] = name
+        base, layer = (self._base, {**self._layer, **changed}) if isinstance(matcher, LayeredMatcher) else (
+            matcher, {})
+        return Snapshot(self.store_id, revision, self.documents, self.passages, current, uses, related,
+                        Indexes(by_entry, by_key, names, order), base, layer, self._static)
+
+    # -- reading -------------------------------------------------------------------------------
+    @functools.cached_property
+    def matcher(self) -> Matcher:
+        """Every live entry's names (never components), for linking and for an editor's next write."""
+        if not self._layer:
+            return self._base
+        top = _names_matcher(e for e in self._layer.values() if e is not None)
+        return LayeredMatcher(self._base, top, frozenset(self._layer))
+
+    def passages_of(self, document: str) -> tuple[str, ...]:
+        return self._static.by_document.get(document, ())
+
+    @functools.cached_property
+    def _entries_by_document(self) -> dict[str | None, list[Entry]]:
+        found: dict[str | None, list[Entry]] = {}
+        for entry in self.entries.values():
+            found.setdefault(entry.document, []).append(entry)
+        return found
+
+    def entries_of(self, document: str | None) -> list[Entry]:
+        """The live entries of a document (None: editors' own), in order."""
+        return self._entries_by_document.get(document, [])
+
+    def citing(self, entry_id: str) -> tuple[str, ...]:
+        """The passages whose markers cite this entry's number in its report."""
+        return self._static.citing.get(entry_id, ())
+
+    def uses_of(self, entry_id: str) -> tuple[Use, ...]:
+        return self.by_entry.get(entry_id, ())
+
+    def with_revision(self, revision: int) -> Snapshot:
+        """The same content at a later revision (a change that touched no entry: a token's)."""
+        twin = object.__new__(Snapshot)
+        twin.__dict__.update(self.__dict__)  # cached readings too: the content is the same
+        twin.revision = revision
+        return twin
+
+
+@dataclass(frozen=True)
+class _Static:
+    """What only a build changes: passages by document, and the passages citing each entry number."""
+
+    by_document: dict[str, tuple[str, ...]]
+    citing: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, passages: Mapping[str, Passage]) -> _Static:
+        by_document: dict[str, list[str]] = {}
+        citing: dict[str, list[str]] = {}
+        for passage in passages.values():
+            by_document.setdefault(passage.document, []).append(passage.id)
+            for citation in passage.citations:
+                found = citing.setdefault(f"{passage.document}:{citation.number}", [])
+                if passage.id not in found:
+                    found.append(passage.id)
+        return cls({k: tuple(v) for k, v in by_document.items()}, {k: tuple(v) for k, v in citing.items()})
+
+
+def _name(rows: tuple[tuple[Entry, str, str], ...]) -> str | None:
+    return next((text for _, text, kind in rows if kind != "component"), None)
+
+
+def _matcher_from(by_key: Mapping[str, Iterable[tuple[Entry, str, str]]]) -> LabelMatcher:
+    """The matcher over every entry's names, from keys already folded (no label is folded again)."""
+    return LabelMatcher.from_keys({key: [(e.id, e.document) for e, _, kind in rows if kind != "component"]
+                                   for key, rows in by_key.items()})
+
+
+def _names_matcher(entries: Iterable[Entry]) -> LabelMatcher:
+    return LabelMatcher((name, e.id, e.document) for e in entries for name in e.names)

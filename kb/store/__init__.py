@@ -1,0 +1,249 @@
+"""The store, the source of truth: the corpus as printed, what follows from it, editors' changes, the log.
+
+Every statement of SQL on content is here (editors' history in kb.editing, tokens in kb.tokens); the tables
+are in ``schema``, the revision log in ``log``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from kb.derive import Derived, current_entries, derive_all
+from kb.model import Citation, Component, Document, Edit, Entry, IngestWarning, Label, Passage, Use
+from kb.normalize import label_key
+from kb.store import schema
+from kb.store.log import Change, changes_since, current_revision, log_change, next_revision
+from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.tokens
+    CONTENT,
+    changes,
+    citations,
+    components,
+    document_warnings,
+    documents,
+    edits,
+    entries,
+    labels,
+    make_engine,
+    meta,
+    passages,
+    related,
+    revisions,
+    tokens,
+    uses,
+)
+
+# Bumped when what a build derives changes meaning: a store derived otherwise is derived again when it opens.
+DERIVED = "2"  # uses and related entries of the entries as they are now, editors' changes included
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the store holds for readers, at one revision."""
+
+    info: dict[str, str]
+    documents: list[Document]
+    passages: list[Passage]
+    corpus: list[Entry]  # the glossary entries as printed
+    edits: list[Edit]
+    uses: dict[str, list[Use]]  # passage id -> its uses
+    related: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What an edit rewrote, read back: the entries' corpus rows and edits, the passages' uses, the related."""
+
+    corpus: dict[str, Entry] = field(default_factory=dict)
+    edits: dict[str, Edit] = field(default_factory=dict)
+    uses: dict[str, list[Use]] = field(default_factory=dict)
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class Store:
+    """Reads and writes the KB's tables; one transaction per call that writes."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create(self) -> None:
+        schema.create(self.engine)
+
+    def info(self, conn: Connection | None = None) -> dict[str, str]:
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.info(own)
+        return {row.key: row.value for row in conn.execute(select(meta))}
+
+    # -- a build ---------------------------------------------------------------------------------
+    def replace_content(self, docs: list[Document], all_passages: list[Passage], corpus: list[Entry],
+                        info: dict[str, str], derive: Callable[[list[Edit]], Derived], seen: list[Edit],
+                        derived: Derived) -> int:
+        """Replace every document, passage and entry in one transaction, as the next revision (returned).
+        ``derived`` was derived with the edits ``seen``; if an editor wrote since, it is derived again with
+        ``derive`` under the write lock, so a build never loses an edit."""
+        with self.engine.begin() as conn:
+            revision = next_revision(conn)
+            now = self.edits(conn)
+            if now != seen:
+                derived = derive(now)
+            for table in CONTENT:
+                conn.execute(delete(table))
+            _insert(conn, documents, [
+                {"id": d.id, "title": d.title, "date": d.date, "source": d.source, "ord": i}
+                for i, d in enumerate(docs)])
+            _insert(conn, document_warnings, [
+                {"document": d.id, "ord": i, "line": w.line, "message": w.message}
+                for d in docs for i, w in enumerate(d.warnings)])
+            _insert(conn, passages, [
+                {"id": p.id, "document": p.document, "ord": p.order, "section": json.dumps(p.section,
+                 ensure_ascii=False), "text": p.text, "line": p.line} for p in all_passages])
+            _insert(conn, entries, [
+                {"id": e.id, "document": e.document, "number": e.number, "headword": e.headword,
+                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line, "page": e.page}
+                for i, e in enumerate(corpus)])
+            _insert(conn, labels, [
+                {"entry": e.id, "text": lb.text, "kind": lb.kind, "key": label_key(lb.text), "ord": i}
+                for e in corpus for i, lb in enumerate(e.labels)])
+            _insert(conn, components, [
+                {"entry": e.id, "label": c.label, "meaning": c.meaning, "ord": i}
+                for e in corpus for i, c in enumerate(e.components)])
+            by_number = {(e.document, e.number): e.id for e in corpus}
+            _insert(conn, citations, [
+                {"passage": p.id, "number": c.number, "offset": c.offset,
+                 "entry": by_number.get((p.document, c.number))}
+                for p in all_passages for c in p.citations])
+            self.write_derived(conn, derived, replace=False)
+            conn.execute(delete(meta).where(meta.c.key != "revision"))
+            _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
+            log_change(conn, revision, "build")
+        return revision
+
+    def write_derived(self, conn: Connection, derived: Derived, replace: bool = True) -> None:
+        """The uses of ``derived``'s passages and the related entries of its entries, as rows (replacing those
+        rows, unless a build emptied the tables already)."""
+        if replace:
+            for chunk in _chunks(list(derived.uses)):
+                conn.execute(delete(uses).where(uses.c.passage.in_(chunk)))
+            for chunk in _chunks(list(derived.related)):
+                conn.execute(delete(related).where(related.c.entry.in_(chunk)))
+        _insert(conn, uses, [
+            {"passage": passage, "entry": u.entry, "cited": u.cited, "spans": json.dumps(u.spans), "ord": i}
+            for passage, found in derived.uses.items() for i, u in enumerate(found)])
+        _insert(conn, related, [
+            {"entry": entry, "other": other, "ord": i}
+            for entry, others in derived.related.items() for i, other in enumerate(others)])
+
+    # -- reading -------------------------------------------------------------------------------
+    def rederive(self) -> int:
+        """Derive the uses and related entries of the whole store again (a store an older kb derived
+        otherwise), as a change of its own."""
+        with self.engine.begin() as conn:
+            revision = next_revision(conn)
+            content = self._content(conn)
+            now = current_entries(content.corpus, content.edits)
+            conn.execute(delete(uses))
+            conn.execute(delete(related))
+            self.write_derived(conn, derive_all(content.passages, now.entries, now.listed), replace=False)
+            conn.execute(delete(meta).where(meta.c.key == "derived"))
+            conn.execute(insert(meta).values(key="derived", value=DERIVED))
+            log_change(conn, revision, "build")
+        return revision
+
+    def load(self) -> Content:
+        """Everything, in order, at one revision: the KB is small enough to answer reads from memory."""
+        with self.engine.connect() as conn:
+            return self._content(conn)
+
+    def _content(self, conn: Connection) -> Content:
+        info = self.info(conn)
+        noted: dict[str, list[IngestWarning]] = {}
+        for r in conn.execute(select(document_warnings).order_by(document_warnings.c.document,
+                                                                 document_warnings.c.ord)):
+            noted.setdefault(r.document, []).append(IngestWarning(r.line, r.message))
+        docs = [Document(r.id, r.title, r.date, r.source or "", tuple(noted.get(r.id, ())))
+                for r in conn.execute(select(documents).order_by(documents.c.ord))]
+        cited: dict[str, list[tuple[int, int]]] = {}
+        for r in conn.execute(select(citations).order_by(citations.c.passage, citations.c.offset)):
+            cited.setdefault(r.passage, []).append((r.number, r.offset))
+        psgs = [Passage(r.id, r.document, r.ord, tuple(json.loads(r.section)), r.text, r.line or 0,
+                        tuple(Citation(n, o) for n, o in cited.get(r.id, ())))
+                for r in conn.execute(select(passages).order_by(passages.c.document, passages.c.ord))]
+        corpus = list(self._corpus_entries(conn).values())
+        found = self._uses(conn)
+        links = self._related(conn)
+        return Content(info, docs, psgs, corpus, self.edits(conn), found, links)
+
+    def edits(self, conn: Connection, ids: Iterable[str] | None = None) -> list[Edit]:
+        query = select(edits).order_by(edits.c.entry)
+        if ids is not None:
+            query = query.where(edits.c.entry.in_(list(ids)))
+        return [Edit(r.entry, json.loads(r.state), bool(r.deleted), r.version) for r in conn.execute(query)]
+
+    def changes_since(self, revision: int) -> tuple[int, list[Change]]:
+        """(the store's revision now, every change after ``revision``)."""
+        with self.engine.connect() as conn:
+            return current_revision(conn), changes_since(conn, revision)
+
+    def rows(self, entry_ids: Iterable[str], passage_ids: Iterable[str], related_ids: Iterable[str],
+             conn: Connection | None = None) -> Rows:
+        """What edits rewrote, read back (in ``conn``'s transaction, if given)."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.rows(entry_ids, passage_ids, related_ids, own)
+        ids = list(entry_ids)
+        return Rows(self._corpus_entries(conn, ids), {e.entry: e for e in self.edits(conn, ids)},
+                    self._uses(conn, list(passage_ids)), self._related(conn, list(related_ids)))
+
+    def _corpus_entries(self, conn: Connection, ids: list[str] | None = None) -> dict[str, Entry]:
+        def where(query, column):
+            return query if ids is None else query.where(column.in_(ids))
+
+        lbls: dict[str, list[Label]] = {}
+        for r in conn.execute(where(select(labels), labels.c.entry).order_by(labels.c.entry, labels.c.ord)):
+            lbls.setdefault(r.entry, []).append(Label(r.text, r.kind))
+        comps: dict[str, list[Component]] = {}
+        for r in conn.execute(where(select(components), components.c.entry)
+                              .order_by(components.c.entry, components.c.ord)):
+            comps.setdefault(r.entry, []).append(Component(r.label, r.meaning))
+        return {r.id: Entry(r.id, r.headword, r.definition, r.document, r.number, r.full_name,
+                            tuple(lbls.get(r.id, ())), tuple(comps.get(r.id, ())), r.line or 0, r.page)
+                for r in conn.execute(where(select(entries), entries.c.id).order_by(entries.c.ord))}
+
+    def _uses(self, conn: Connection, passage_ids: list[str] | None = None) -> dict[str, list[Use]]:
+        found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
+        for chunk in ([None] if passage_ids is None else _chunks(passage_ids)):
+            query = select(uses).order_by(uses.c.passage, uses.c.ord)
+            if chunk is not None:
+                query = query.where(uses.c.passage.in_(chunk))
+            for r in conn.execute(query):
+                found.setdefault(r.passage, []).append(
+                    Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans))))
+        return found
+
+    def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {e: [] for e in entry_ids or ()}
+        for chunk in ([None] if entry_ids is None else _chunks(entry_ids)):
+            query = select(related).order_by(related.c.entry, related.c.ord)
+            if chunk is not None:
+                query = query.where(related.c.entry.in_(chunk))
+            for r in conn.execute(query):
+                found.setdefault(r.entry, []).append(r.other)
+        return {k: tuple(v) for k, v in found.items()}
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _insert(conn: Connection, table, rows: Iterable[dict]) -> None:
+    rows = list(rows)
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+__all__ = ["Change", "Content", "Edit", "Rows", "Store", "log_change", "make_engine", "next_revision"]
