@@ -176,6 +176,8 @@ class _Write:
                 for pid in sorted(passages) if pid in snap.passages}
         related = {eid: derive.related_of(entries[eid], matcher, entries, listed.get(eid))
                    for eid in sorted(related_ids) if eid in entries}
+        if after is None:
+            related[entry_id] = ()  # a deleted entry relates to nothing: its rows go
         return derive.Derived(uses, related)
 
 
