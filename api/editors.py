@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint
-from werkzeug.exceptions import Conflict, PreconditionFailed, PreconditionRequired, UnprocessableEntity
+from werkzeug.exceptions import Conflict, PreconditionRequired, UnprocessableEntity
 
 from api import schemas as s
 from api.auth import SECURITY, requires
-from api.http import body_etag
 from api.state import get_kb
 from kb import tokens
-from kb.editing import EDITABLE
+from kb.editing import EDITABLE, StaleEntry
 from kb.knowledge import KnowledgeBase
 from kb.model import Entry
 
 blp = Blueprint("editors", __name__, description="Editors' writes and admins' tokens (Bearer tokens)")
 WRITE_ERRORS = (401, 403, 413, 422)
-_ENTRY = s.EntryRevisionSchema()  # renders an entry exactly as GET /entries/{id} does
 
 
 def _errors(*statuses: int):
@@ -34,17 +32,18 @@ _RESPONSES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CON
 
 
 def entry_etag(kb: KnowledgeBase, entry: Entry) -> str:
-    """The ETag that GET /entries/{id} gives for the entry now (the same rendering, the same digest)."""
-    return body_etag(current_app.json.response(_ENTRY.dump(kb.entry_view(entry))).get_data())
+    """The ETag of an entry: strong, and changed only by the entry's own fields (see KnowledgeBase.entry_tag)."""
+    return f'"{kb.entry_tag(entry)}"'
 
 
 def _expected_version(kb: KnowledgeBase, entry_id: str) -> int:
-    """The entry's version if the client's If-Match names its current ETag (412 if not, 428 if absent)."""
+    """The entry's version if the client's If-Match names its current ETag, compared strongly as RFC 9110
+    says (a stale one is /problems/stale-entry, none is 428)."""
     if not request.headers.get("If-Match", "").strip():
         raise PreconditionRequired("send If-Match with the ETag of the entry you read (GET /entries/{id})")
     entry = kb.entry(entry_id)
-    if not request.if_match.contains(entry_etag(kb, entry)):
-        raise PreconditionFailed("the entry changed since you read it: GET it again and reapply your change")
+    if not request.if_match.contains(kb.entry_tag(entry)):
+        raise StaleEntry(entry_id)
     return kb.version(entry_id)
 
 
@@ -56,7 +55,7 @@ IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True
 def _written(kb: KnowledgeBase, entry: Entry, status: int, what: str):
     current_app.logger.info("%s %s by token %r (revision %s)", what, entry.id, g.token.name, kb.revision)
     view = kb.entry_view(entry)
-    headers = {"ETag": f'"{entry_etag(kb, entry)}"', "Location": f"/entries/{entry.id}"}
+    headers = {"ETag": entry_etag(kb, entry), "Location": f"/entries/{entry.id}"}
     return view, status, headers
 
 
@@ -88,7 +87,7 @@ def update_entry(body: dict, entry_id: str):
     version = _expected_version(kb, entry_id)
     if not body:  # nothing to change: no revision, the entry as it is
         entry = kb.entry(entry_id)
-        return kb.entry_view(entry), 200, {"ETag": f'"{entry_etag(kb, entry)}"'}
+        return kb.entry_view(entry), 200, {"ETag": entry_etag(kb, entry)}
     return _written(kb, kb.update_entry(entry_id, body, version, g.token.name, note, shared), 200, "updated")
 
 
@@ -104,6 +103,40 @@ def delete_entry(entry_id: str):
     revision = kb.delete_entry(entry_id, version, g.token.name, request.args.get("note"))
     current_app.logger.info("deleted %s by token %r (revision %s)", entry_id, g.token.name, revision)
     return None
+
+
+def _revert(kb: KnowledgeBase, entry_id: str, revision: int, body: dict, what: str):
+    """A revert or restore: a live entry needs If-Match (its current ETag); a deleted one has none to send."""
+    live = entry_id in kb.snapshot.entries
+    expected = _expected_version(kb, entry_id) if live else None
+    entry = kb.revert_entry(entry_id, revision, expected, g.token.name, body["note"], body["allow_shared_labels"])
+    return _written(kb, entry, 200, what)
+
+
+@blp.route("/entries/<string:entry_id>/revert", methods=["POST"])
+@requires("editor")
+@blp.arguments(s.RevertSchema())
+@blp.response(200, s.EntrySchema())
+@blp.doc(parameters=[{**IF_MATCH["parameters"][0], "required": False,
+                      "description": "the ETag of the entry as you read it (needed unless it is deleted)"}])
+@_errors(*WRITE_ERRORS, 404, 409, 412, 428)
+def revert_entry(body: dict, entry_id: str):
+    """Put the entry back as it was after one of its revisions (0: as printed), as a new revision; a deleted
+    entry comes back too. Its history keeps every revision."""
+    return _revert(get_kb(), entry_id, body["revision"], body, "reverted")
+
+
+@blp.route("/entries/<string:entry_id>/restore", methods=["POST"])
+@requires("editor")
+@blp.arguments(s.RestoreSchema())
+@blp.response(200, s.EntrySchema())
+@_errors(*WRITE_ERRORS, 404, 409)
+def restore_entry(body: dict, entry_id: str):
+    """Bring a deleted entry back as it was just before it was deleted (a new revision)."""
+    kb = get_kb()
+    if entry_id in kb.snapshot.entries:
+        raise Conflict(f"entry {entry_id!r} is not deleted; to go back to an earlier revision, POST .../revert")
+    return _revert(kb, entry_id, kb.last_live_revision(entry_id), body, "restored")
 
 
 @blp.route("/entries/<string:entry_id>/history")

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from kb.editing import LabelTaken, StaleEntry, UnknownRelated
 from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound, TextTooLong
 from kb.search import SearchBusy
-from kb.tokens import InvalidRole, TokenNameTaken
+from kb.tokens import InvalidRole, TokenNameTaken, TokenRevoked
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("kb.api")
@@ -27,6 +27,7 @@ STATUS: dict[type[KBError], int] = {
     UnknownRelated: 409,
     TextTooLong: 413,
     TokenNameTaken: 409,
+    TokenRevoked: 409,
     StaleEntry: 412,
     KBNotBuilt: 503,
     SearchBusy: 503,
@@ -43,6 +44,7 @@ TYPES = {
     StaleEntry: "/problems/stale-entry",
     KBNotBuilt: "/problems/not-ready",
     SearchBusy: "/problems/busy",
+    TokenRevoked: "/problems/token-revoked",
 }
 
 

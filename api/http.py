@@ -73,7 +73,7 @@ class CachedAnswers:
             if item is not None:
                 body, status, headers, etag = item
                 wanted = environ.get("HTTP_IF_NONE_MATCH")
-                if status == 200 and wanted and parse_etags(wanted).contains(etag):
+                if status == 200 and wanted and parse_etags(wanted).contains_weak(etag):  # weak, as RFC 9110 says
                     start_response("304 Not Modified", headers)
                     return [b""]
                 start_response(f"{status} {HTTPStatus(status).phrase}",

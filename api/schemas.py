@@ -251,10 +251,15 @@ class ComponentInSchema(Schema):
     meaning = _text(1, 1000, required=True)
 
 
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank (only spaces)")
+
+
 class EntryPatchSchema(Schema):
     """Fields of an entry an editor may set; unknown fields are refused (422 naming them)."""
 
-    headword = _text(1, 100)
+    headword = fields.String(validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
     definition = _text(1, 10_000)
     labels = fields.List(_text(1, 100), validate=validate.Length(max=50), metadata={
         "description": "extra labels (aliases); the headword and full name are labels anyway"})
@@ -267,8 +272,21 @@ class EntryPatchSchema(Schema):
 
 
 class EntryCreateSchema(EntryPatchSchema):
-    headword = _text(1, 100, required=True)
+    headword = fields.String(required=True, validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
     definition = _text(1, 10_000, required=True)
+
+
+class RevertSchema(Schema):
+    revision = fields.Integer(required=True, validate=validate.Range(0, 1_000_000), metadata={
+        "description": "the entry's revision to go back to (see its history; 0: as printed)"})
+    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    allow_shared_labels = StrictBoolean(load_default=False, metadata={
+        "description": "a label the old revision had may name other entries now; otherwise 409"})
+
+
+class RestoreSchema(Schema):
+    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    allow_shared_labels = StrictBoolean(load_default=False)
 
 
 class EntryAtArgs(_Args):
@@ -287,7 +305,8 @@ class RevisionSchema(Schema):
     author = fields.String(required=True)
     time = fields.String(required=True)
     note = fields.String(allow_none=True)
-    action = fields.String(required=True, validate=validate.OneOf(["import", "create", "update", "delete"]))
+    action = fields.String(required=True, validate=validate.OneOf(
+        ["import", "create", "update", "delete", "revert", "restore"]))
     changes = fields.Dict(required=True, metadata={"description": "field -> {from, to}"})
 
 

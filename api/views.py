@@ -54,7 +54,8 @@ def get_entry(args: dict, entry_id: str):
     kb = get_kb()
     if args["revision"] is not None:
         return kb.entry_at(entry_id, args["revision"])
-    return kb.entry_view(kb.entry(entry_id))
+    entry = kb.entry(entry_id)
+    return kb.entry_view(entry), 200, {"ETag": f'"{kb.entry_tag(entry)}"'}
 
 
 @blp.route("/documents")

@@ -159,6 +159,10 @@ class KnowledgeBase:
 
     passage_view = staticmethod(views.passage_view)
 
+    def entry_tag(self, entry: Entry) -> str:
+        """The entry's version tag (its ETag): it changes when the entry's own fields do, and only then."""
+        return views.entry_tag(self.snapshot, entry)
+
     # -- search ----------------------------------------------------------------------------------
     def search_docs(self) -> list:
         return searching.search_docs(self.snapshot)
@@ -243,6 +247,12 @@ class KnowledgeBase:
         written = editing.revert_entry(self.store, self.live, self.naming, entry_id, revision, expected_version,
                                        author, note, allow_shared_labels)
         return self._after_write(written)
+
+    def last_live_revision(self, entry_id: str) -> int:
+        """The entry's last revision before it was deleted (what a restore brings back)."""
+        found = editing.history(self.store, entry_id)
+        live = [r.number for r in found if r.action != "delete"]
+        return live[-1] if live else 0
 
     def history(self, entry_id: str) -> list[dict[str, Any]]:
         return [{"revision": r.number, "kb_revision": r.kb_revision, "author": r.author, "time": r.time,

@@ -50,15 +50,23 @@ def _now() -> str:
 
 
 def create(store: Store, name: str, role: str) -> str:
-    """A new token for ``name``; the secret is returned here and never again."""
+    """A new token for ``name``; the secret is returned here and never again. A revoked token's name may be
+    given again (to a new secret); a live one's may not."""
     if role not in ROLES:
         raise InvalidRole(role)
     secret = "kb_" + secrets.token_urlsafe(TOKEN_BYTES)
     store.create()
+    values = {"role": role, "digest": _digest(secret), "created": _now(), "revoked": None}
     try:
         with store.engine.begin() as conn:
             revision = next_revision(conn)
-            conn.execute(insert(tokens).values(name=name, role=role, digest=_digest(secret), created=_now()))
+            held = conn.execute(select(tokens).where(tokens.c.name == name)).first()
+            if held is not None and held.revoked is None:
+                raise TokenNameTaken(name)
+            if held is None:
+                conn.execute(insert(tokens).values(name=name, **values))
+            else:
+                conn.execute(update(tokens).where(tokens.c.name == name).values(**values))
             log_change(conn, revision, "token")
     except IntegrityError as error:
         raise TokenNameTaken(name) from error
@@ -72,13 +80,22 @@ def listing(store: Store) -> list[Token]:
                 for r in conn.execute(select(tokens).order_by(tokens.c.created, tokens.c.name))]
 
 
+class TokenRevoked(KBError):
+    def __init__(self, name: str, when: str):
+        self.name = name
+        super().__init__(f"the token {name!r} was revoked already, at {when}")
+
+
 def revoke(store: Store, name: str) -> Token:
+    """Revoke a live token at once; an unknown name and a token revoked already each say so."""
     with store.engine.begin() as conn:
         revision = next_revision(conn)
-        done = conn.execute(update(tokens).where(tokens.c.name == name, tokens.c.revoked.is_(None))
-                            .values(revoked=_now()))
-        if done.rowcount == 0:
+        row = conn.execute(select(tokens).where(tokens.c.name == name)).first()
+        if row is None:
             raise NotFound("token", name)
+        if row.revoked is not None:
+            raise TokenRevoked(name, row.revoked)
+        conn.execute(update(tokens).where(tokens.c.name == name).values(revoked=_now()))
         row = conn.execute(select(tokens).where(tokens.c.name == name)).one()
         log_change(conn, revision, "token")
     return Token(row.name, row.role, row.created, row.revoked)

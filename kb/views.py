@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from kb.model import Document, Entry, Passage, Use
 from kb.snapshot import Snapshot
+
+
+def entry_tag(snap: Snapshot, entry: Entry) -> str:
+    """A tag that changes when the entry's own fields change (an edit, or a rebuild that reprints it) and only
+    then: not when another entry, a passage or the related entries the definition names change."""
+    own = [entry.headword, entry.definition, entry.full_name, [(lb.text, lb.kind) for lb in entry.labels],
+           [(c.label, c.meaning) for c in entry.components], entry.document, entry.number, entry.page,
+           snap.listed.get(entry.id)]
+    digest = hashlib.sha1(json.dumps(own, ensure_ascii=False).encode()).hexdigest()[:12]
+    return f"{entry.id}:{snap.versions.get(entry.id, 0)}:{digest}"
 
 
 def related(snap: Snapshot, entry: Entry) -> list[Entry]:

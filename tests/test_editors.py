@@ -305,7 +305,22 @@ def test_admins_manage_tokens_over_http(site):
     assert_problem(create(site.client, secret, headword="又一个词"), 401)
     assert next(t for t in ok(site.client.get("/tokens", headers=bearer(site.admin)))["tokens"]
                 if t["name"] == "bob")["revoked"]
-    assert_problem(site.client.delete("/tokens/bob", headers=bearer(site.admin)), 404)
+    again = site.client.delete("/tokens/bob", headers=bearer(site.admin))
+    assert assert_problem(again, 409)["type"] == "/problems/token-revoked"
+    assert "revoked already" in again.get_json()["detail"]
+    unknown = site.client.delete("/tokens/nobody", headers=bearer(site.admin))
+    assert "nobody" in assert_problem(unknown, 404)["detail"]
+
+
+def test_a_revoked_tokens_name_can_be_given_again(site):
+    first = ok(site.client.post("/tokens", json={"name": "carol", "role": "editor"}, headers=bearer(site.admin)), 201)
+    assert site.client.delete("/tokens/carol", headers=bearer(site.admin)).status_code == 204
+    second = ok(site.client.post("/tokens", json={"name": "carol", "role": "admin"}, headers=bearer(site.admin)), 201)
+    assert second["role"] == "admin" and second["revoked"] is None and second["token"] != first["token"]
+    assert_problem(create(site.client, first["token"]), 401)
+    assert ok(create(site.client, second["token"]), 201)["id"].startswith("editor:")
+    assert_problem(site.client.post("/tokens", json={"name": "carol", "role": "editor"},
+                                    headers=bearer(site.admin)), 409)  # a live token's name stays taken
 
 
 # -- POST /entries ------------------------------------------------------------------------------------
@@ -812,3 +827,97 @@ def test_every_write_is_logged_with_the_token_name(site, caplog):
     assert "bob" in logged_since(mark) and "root" in logged_since(mark)
     for secret in (site.editor, site.admin):
         assert secret not in caplog.text
+
+
+# -- conflicts that mean something (issue 11) -----------------------------------------------------------
+def test_an_entry_keeps_its_etag_when_only_another_entry_changes(site):
+    """The false 412: entry B's view shows entry A (related), but B's ETag is B's own; A's rename leaves it."""
+    etag = etag_of(site.client, SYSTEM)
+    ok(patch(site.client, site.editor, SYSTEM, {"definition": "指服务强县富民工程的产业体系。"}, etag))
+    related_view = ok(site.client.get(f"/entries/{SYSTEM}"))
+    assert [r["id"] for r in related_view["related"]] == [STRONG]
+    system_etag = etag_of(site.client, SYSTEM)
+    ok(patch(site.client, site.editor, STRONG, {"headword": "强县工程"}, etag_of(site.client, STRONG)))
+    assert ok(site.client.get(f"/entries/{SYSTEM}"))["related"] == [{"id": STRONG, "headword": "强县工程"}]
+    assert etag_of(site.client, SYSTEM) == system_etag
+    ok(patch(site.client, site.editor, SYSTEM, {"definition": "指以食品加工为主导的产业体系。"}, system_etag))
+
+
+def test_a_shared_label_is_checked_only_when_a_write_adds_it(site):
+    """The shared-label 409: once an entry shares a label, a write that does not add one needs no flag."""
+    body = {"headword": "双百行动计划", "definition": "指另一个县的同名行动。", "labels": ["双百"]}
+    assert_problem(create(site.client, site.editor, **body), 409)
+    entry_id, etag = created(site.client, site.editor, **body, allow_shared_labels=True)
+    response = patch(site.client, site.editor, entry_id, {"definition": "指邻县的同名帮扶行动。"}, etag)
+    etag = ok(response)["id"] and response.headers["ETag"]
+    response = patch(site.client, site.editor, entry_id, {"labels": ["双百", "2+4"]}, etag)  # adds one taken label
+    assert assert_problem(response, 409)["type"] == "/problems/label-taken"
+    assert "2+4" in response.get_json()["detail"] and "'双百'" not in response.get_json()["detail"]
+
+
+def test_if_none_match_compares_weakly_and_if_match_strongly(site):
+    etag = etag_of(site.client, STRONG)
+    assert etag.startswith('"') and not etag.startswith("W/")
+    for wanted in (etag, f"W/{etag}"):
+        assert site.client.get(f"/entries/{STRONG}", headers={"If-None-Match": wanted}).status_code == 304
+    weak = patch(site.client, site.editor, STRONG, {"definition": "指……"}, f"W/{etag}")
+    assert assert_problem(weak, 412)["type"] == "/problems/stale-entry"
+    assert ok(site.client.get(f"/entries/{STRONG}"))["definition"].startswith("全称")
+
+
+def test_a_stale_if_match_is_the_stale_entry_problem_and_changes_nothing(site):
+    etag = etag_of(site.client, STRONG)
+    ok(patch(site.client, site.editor, STRONG, {"definition": "指第一稿。"}, etag))
+    stale = patch(site.client, site.editor, STRONG, {"definition": "指第二稿。"}, etag)
+    assert assert_problem(stale, 412)["type"] == "/problems/stale-entry"
+    assert ok(site.client.get(f"/entries/{STRONG}"))["definition"] == "指第一稿。"
+
+
+@pytest.mark.parametrize("headword", [" ", "　\t", "   "])
+def test_a_blank_headword_is_422(site, headword):
+    assert "headword" in invalid_fields(create(site.client, site.editor, headword=headword))
+    assert "headword" in invalid_fields(patch(site.client, site.editor, STRONG, {"headword": headword},
+                                              etag_of(site.client, STRONG)))
+
+
+def revert(client, secret: str, entry_id: str, body: dict, if_match: str | None = None):
+    headers = bearer(secret) | ({} if if_match is None else {"If-Match": if_match})
+    return client.post(f"/entries/{entry_id}/revert", json=body, headers=headers)
+
+
+def test_an_entry_reverts_to_an_earlier_revision_as_a_new_one(site):
+    entry_id, etag = created(site.client, site.editor)
+    etag = patch(site.client, site.editor, entry_id, {"definition": "指第二稿。"}, etag).headers["ETag"]
+    etag = patch(site.client, site.editor, entry_id, {"definition": "指第三稿。"}, etag).headers["ETag"]
+    assert_problem(revert(site.client, site.editor, entry_id, {"revision": 1}), 428)
+    back = revert(site.client, site.editor, entry_id, {"revision": 1, "note": "第一稿更好"}, etag)
+    assert ok(back)["definition"] == NEW_DEFINITION and back.headers["ETag"] != etag
+    revisions = ok(site.client.get(f"/entries/{entry_id}/history"))["revisions"]
+    assert [(r["revision"], r["action"]) for r in revisions] == [(1, "create"), (2, "update"), (3, "update"),
+                                                                 (4, "revert")]
+    assert revisions[-1]["note"] == "第一稿更好"
+    assert_problem(revert(site.client, site.editor, entry_id, {"revision": 9}, back.headers["ETag"]), 404)
+
+
+def test_a_corpus_entry_reverts_to_as_printed(site):
+    printed = ok(site.client.get(f"/entries/{STRONG}"))
+    etag = patch(site.client, site.editor, STRONG, {"headword": "强县工程", "definition": "指改过的。"},
+                 etag_of(site.client, STRONG)).headers["ETag"]
+    back = ok(revert(site.client, site.editor, STRONG, {"revision": 0}, etag))
+    assert (back["headword"], back["definition"]) == (printed["headword"], printed["definition"])
+    assert named(site.client, "强县富民工程") == [STRONG]
+
+
+def test_a_deleted_entry_is_restored(site):
+    etag = etag_of(site.client, DOUBLE)
+    assert delete(site.client, site.editor, DOUBLE, etag).status_code == 204
+    assert named(site.client, "双百") == [] and site.client.get(f"/entries/{DOUBLE}").status_code == 404
+    restore = site.client.post(f"/entries/{DOUBLE}/restore", json={"note": "删错了"}, headers=bearer(site.editor))
+    view = ok(restore)
+    assert view["headword"] == "“双百”行动" and restore.headers["ETag"]
+    assert named(site.client, "双百") == [DOUBLE] and DOUBLE in found(site.client, "百名干部")
+    assert any(p["cited"] for p in view["passages"])  # its marker in the report cites it again
+    assert [r["action"] for r in ok(site.client.get(f"/entries/{DOUBLE}/history"))["revisions"]] == \
+        ["import", "delete", "restore"]
+    again = site.client.post(f"/entries/{DOUBLE}/restore", json={}, headers=bearer(site.editor))
+    assert_problem(again, 409)
