@@ -1,38 +1,28 @@
-"""POST /link's hot path: a plain, valid request is answered before Flask (chat tools send many small ones).
+"""POST /link's hot path: a request for one text is answered before Flask (chat tools send many small ones).
 
-Anything else (a batch, a bad field, a missing document, an oversized body, any error) goes on to the Flask
-view, which validates with marshmallow and answers errors as problem+json; both paths give the same bytes
-for the same valid request (tests pin this).
+The request is validated by the same marshmallow schema as the view; what it does not take (a batch, a bad
+field, a body too big, not JSON) goes on to the Flask view untouched, which answers it (422, 413) as
+problem+json. Once taken, the request is answered here, errors included (as the view would: problem+json),
+never run a second time; tests pin that both paths give the same bytes.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
+import logging
 
+from marshmallow import ValidationError
+
+from api.errors import from_kb_error, problem
 from api.http import CORS_HEADERS
-from api.schemas import LINK_FORMATS
+from api.schemas import LinkRequestSchema
+from kb.errors import KBError
 from kb.knowledge import MAX_LINK_CHARS
 
-_FIELDS = {"text", "format", "first_only", "documents"}
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SCHEMA = LinkRequestSchema()
 _HEADERS = [("Content-Type", "application/json"), *CORS_HEADERS.items()]
-
-
-def _plain(body) -> bool:
-    """Whether the request is one the view would accept as it is (otherwise the view decides)."""
-    if not isinstance(body, dict) or not body.keys() <= _FIELDS or not isinstance(body.get("text"), str):
-        return False
-    if _SURROGATE.search(body["text"]):
-        return False
-    if len(body["text"]) > MAX_LINK_CHARS or body.get("format", "json") not in LINK_FORMATS:
-        return False
-    if not isinstance(body.get("first_only", False), bool):
-        return False
-    documents = body.get("documents")
-    return documents is None or (isinstance(documents, list) and len(documents) <= 50
-                                 and all(isinstance(d, str) and 0 < len(d) <= 200 for d in documents))
+log = logging.getLogger("kb.api")
 
 
 class FastLink:
@@ -53,22 +43,37 @@ class FastLink:
         if not 0 < length <= self.limit:
             return self.wsgi_app(environ, start_response)
         raw = environ["wsgi.input"].read(length)
+        args = _one_text(raw)
+        if args is None:
+            environ["wsgi.input"] = io.BytesIO(raw)  # the body was read: hand it on to Flask as it came
+            environ["CONTENT_LENGTH"] = str(len(raw))
+            return self.wsgi_app(environ, start_response)
+        kb = holder.kb
+        kb.current()
         try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        if _plain(body):
-            kb = holder.kb
-            kb.current()
-            try:
-                answer = kb.link(body["text"], body.get("format", "json"), body.get("first_only", False),
-                                 body.get("documents"))
-            except Exception:  # a KBError or a bug: the view answers it, as problem+json
-                answer = None
-            if answer is not None:
-                data = json.dumps(answer, ensure_ascii=False).encode()
-                start_response("200 OK", [*_HEADERS, ("Content-Length", str(len(data)))])
-                return [data]
-        environ["wsgi.input"] = io.BytesIO(raw)  # the body was read: hand it on to Flask as it came
-        environ["CONTENT_LENGTH"] = str(len(raw))
-        return self.wsgi_app(environ, start_response)
+            answer = kb.link(args["text"], args["format"], args["first_only"], args["documents"])
+        except KBError as error:  # a document that does not exist: what the view answers
+            return _answer(from_kb_error(error), environ, start_response)
+        except Exception:  # a bug: logged, and problem+json as the app's own handler gives it
+            log.exception("POST /link failed")
+            return _answer(problem(500, "the server failed to answer; the error is logged"), environ, start_response)
+        data = json.dumps(answer, ensure_ascii=False).encode()
+        start_response("200 OK", [*_HEADERS, ("Content-Length", str(len(data)))])
+        return [data]
+
+
+def _one_text(raw: bytes) -> dict | None:
+    """The request's fields, if the schema takes it and it asks for one text within the limit."""
+    try:
+        body = json.loads(raw)
+        args = _SCHEMA.load(body) if isinstance(body, dict) else None
+    except (ValueError, ValidationError):
+        return None
+    if args is None or "text" not in args or len(args["text"]) > MAX_LINK_CHARS:
+        return None
+    return args
+
+
+def _answer(response, environ: dict, start_response):
+    response.headers.update(CORS_HEADERS)
+    return response(environ, start_response)

@@ -1,18 +1,16 @@
-"""HTTP conventions for every GET: ETag and 304, Cache-Control, CORS, and rendered answers cached per KB revision."""
+"""HTTP conventions for every request: CORS, Cache-Control, ETag and 304, the once-a-request freshness check,
+and filling the cache of rendered answers (api.answers serves them)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from http import HTTPStatus
 
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.http import parse_etags
 
+from api.answers import AnswerCache, CachedAnswers, raw_target
 from api.state import loaded_kb
 
-CACHE_SIZE = 4096  # rendered answers kept per worker process
 CACHED_STATUSES = (200, 404)
 CACHE_CONTROL = "public, no-cache"  # clients may keep answers but must revalidate (edits show at once)
 CORS_HEADERS = {
@@ -26,60 +24,6 @@ PREFLIGHT_HEADERS = {
 }
 CACHED_BLUEPRINT = "kb."  # the read API's endpoints; never the docs, and never an unknown path
 _HEALTH = "kb.health"  # never cached, never a 304: a health check always gets a fresh 200 or 503
-
-
-class AnswerCache:
-    """Rendered GET answers (body, status, headers, ETag) by (store, revision, raw path and query): an edit
-    or a build changes the revision, so an answer is never served for a KB it was not made from."""
-
-    def __init__(self, size: int = CACHE_SIZE):
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[bytes, int, list, str]] = OrderedDict()
-
-    def get(self, key: tuple) -> tuple[bytes, int, list, str] | None:
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
-
-    def put(self, key: tuple, item: tuple[bytes, int, list, str]) -> None:
-        self._items[key] = item
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-
-def _raw_target(environ: dict) -> tuple[str, str]:
-    return environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
-
-
-class CachedAnswers:
-    """WSGI middleware: a GET whose answer is cached for the current revision leaves from here, without
-    Flask's routing, hooks and serialisation (the hot path of apps resolving the same terms again)."""
-
-    def __init__(self, app: Flask, cache: AnswerCache):
-        self.app = app
-        self.wsgi_app = app.wsgi_app
-        self.cache = cache
-
-    def __call__(self, environ: dict, start_response):
-        method = environ.get("REQUEST_METHOD")
-        holder = self.app.extensions.get("kb")
-        if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
-            kb = holder.kb
-            kb.current()
-            environ["kb.caught_up"] = True
-            item = self.cache.get((kb.store_id, kb.revision, *_raw_target(environ)))
-            if item is not None:
-                body, status, headers, etag = item
-                wanted = environ.get("HTTP_IF_NONE_MATCH")
-                if status == 200 and wanted and parse_etags(wanted).contains_weak(etag):  # weak, as RFC 9110 says
-                    start_response("304 Not Modified", headers)
-                    return [b""]
-                start_response(f"{status} {HTTPStatus(status).phrase}",
-                               [*headers, ("Content-Length", str(len(body)))])
-                return [b""] if method == "HEAD" else [body]
-        return self.wsgi_app(environ, start_response)
 
 
 def _current() -> None:
@@ -96,7 +40,7 @@ def _cache_key() -> tuple | None:
     kb = loaded_kb()
     if kb is None or request.method not in ("GET", "HEAD") or request.endpoint == _HEALTH:
         return None
-    return kb.store_id, kb.revision, *_raw_target(request.environ)
+    return kb.store_id, kb.revision, *raw_target(request.environ)
 
 
 def body_etag(body: bytes) -> str:

@@ -59,3 +59,13 @@ def test_a_cached_answer_is_the_answer_flask_gave(app, path):
     if first.status_code == 200:
         again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
         assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_the_fast_link_path_answers_an_unknown_document_as_the_view_does(app):
+    """Taken by the fast path, a request is answered there, errors too: the same problem+json as the view."""
+    raw = json.dumps({"text": "推进百千万工程", "documents": ["no-such-report"]}).encode()
+    fast = app.test_client().post("/link", data=raw, content_type="application/json")
+    status, headers, data = through_flask(app, "POST", "/link", raw)
+    assert (fast.status_code, fast.mimetype) == (404, "application/problem+json") and status.startswith("404")
+    assert fast.get_json() == json.loads(data) and fast.get_json()["type"] == "/problems/not-found"
+    assert fast.headers["Access-Control-Allow-Origin"] == headers["Access-Control-Allow-Origin"] == "*"
