@@ -277,7 +277,7 @@ class EntryCreateSchema(EntryPatchSchema):
 
 
 class RevertSchema(Schema):
-    revision = fields.Integer(required=True, validate=validate.Range(0, 1_000_000), metadata={
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000), metadata={
         "description": "the entry's revision to go back to (see its history; 0: as printed)"})
     note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False, metadata={
