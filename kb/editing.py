@@ -183,7 +183,7 @@ class _Write:
 
 def _begin(store: Store, live: Live, conn: Connection, naming: Naming) -> _Write:
     revision = next_revision(conn)  # the write lock: no change can commit between here and ours
-    return _Write(store, conn, revision, live.catch_up(conn), naming)
+    return _Write(store, conn, revision, live.catch_up(conn, upto=revision - 1), naming)
 
 
 def create_entry(store: Store, live: Live, naming: Naming, draft: dict[str, Any], author: str,

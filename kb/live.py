@@ -55,15 +55,15 @@ class Live:
             return self._snapshot
         return self.catch_up()
 
-    def catch_up(self, conn: Connection | None = None) -> Snapshot:
-        """Apply every change since this process's snapshot (read through ``conn``, a writer's transaction,
-        if given) and return the snapshot of the latest revision."""
+    def catch_up(self, conn: Connection | None = None, upto: int | None = None) -> Snapshot:
+        """Apply every change since this process's snapshot and return the snapshot of the latest revision.
+        A writer passes its transaction (``conn``) and the revision before its own (``upto``)."""
         with self._lock:
             self._checked = time.monotonic()
             if conn is None:
                 with self.store.engine.connect() as own:
-                    return self._catch_up(own)
-            return self._catch_up(conn)
+                    return self._catch_up(own, upto)
+            return self._catch_up(conn, upto)
 
     def install(self, snapshot: Snapshot) -> None:
         """Hold ``snapshot`` (a writer's own next snapshot) unless this process is already past it."""
@@ -90,17 +90,18 @@ class Live:
             return None
         return st.st_mtime_ns, st.st_size, st.st_ino
 
-    def _catch_up(self, conn: Connection) -> Snapshot:
+    def _catch_up(self, conn: Connection, upto: int | None) -> Snapshot:
         seen = self._stat()
         snapshot = self._snapshot
         info = self.store.info(conn)
         if info.get("store", "") != snapshot.store_id:  # another store in this place (rebuilt from nothing)
             self._snapshot, self._seen = self._load(), seen
             return self._snapshot
-        if current_revision(conn) == snapshot.revision:
+        latest = current_revision(conn) if upto is None else upto
+        if latest <= snapshot.revision:
             self._seen = seen
             return snapshot
-        found = changes_since(conn, snapshot.revision)
+        found = [c for c in changes_since(conn, snapshot.revision) if c.revision <= latest]
         if len(found) > REPLAY_LIMIT or any(c.kind == "build" for c in found) or not found:
             self._snapshot, self._seen = self._load(), seen
             return self._snapshot
