@@ -579,3 +579,72 @@ def test_edits_survive_restart_and_rebuild(tmp_path):
         finally:
             kb.close()
         server.assert_clean_log()
+
+
+# -- a build while editors write (issue 11) ---------------------------------------------------------------
+def what_a_fresh_process_reads(settings: Settings) -> dict[str, object]:
+    kb = KnowledgeBase.open(settings)
+    try:
+        return {"revision": kb.revision,
+                "/documents": {"documents": [kb.document_view(d) for d in kb.documents()]},
+                **{f"/entries/{quote(e.id)}": kb.entry_view(e) for e in kb.entries()}}
+    finally:
+        kb.close()
+
+
+def test_a_build_while_editors_write_leaves_every_worker_serving_what_the_store_holds(tmp_path):
+    """`kb build` of a changed corpus, twice, in another process, while two editors create and edit entries
+    through the server: afterwards every worker answers exactly what a fresh process reads from the store."""
+    settings, auth = mini_kb(tmp_path, "racer")
+    statuses: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def creator(n: int) -> None:
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            body = {"headword": f"竞速词条{n}号{i:04d}", "definition": f"指第{i}个在重建时写入的词条，推进百千万工程。"}
+            statuses[server.call("POST", "/entries", body, auth).status] += 1
+
+    def patcher() -> None:
+        entry = f"/entries/{quote(MINI_ID + ':2')}"
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            read = server.call("GET", entry)
+            sent = {"definition": f"第{i}稿：指省、市、县上下协同推进重点工作的机制。"}
+            statuses[server.call("PATCH", entry, sent, {**auth, "If-Match": read.headers["etag"]}).status] += 1
+
+    with serving(settings, tmp_path, "race") as server:
+        threads = [threading.Thread(target=creator, args=(n,)) for n in range(2)] + [threading.Thread(target=patcher)]
+        for thread in threads:
+            thread.start()
+        env = {**os.environ, "KB_CORPUS_DIR": str(settings.corpus_dir), "KB_DATA_DIR": str(settings.data_dir)}
+        for text in (MINI_CHANGED, MINI):
+            time.sleep(0.5)
+            (settings.corpus_dir / f"{MINI_ID}.txt").write_text(text, encoding="utf-8")
+            built = subprocess.run([str(BIN / "kb"), "build"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                   timeout=120)
+            assert built.returncode == 0, built.stderr
+        time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert set(statuses) <= {200, 201, 412} and statuses[201] >= 4 and statuses[200] >= 2, statuses
+        expected = what_a_fresh_process_reads(settings)
+        paths = [p for p in expected if p != "revision"]
+        answered: dict[int, set[str]] = {}  # worker pid -> the paths it answered as the store holds them
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(answered) < WORKERS or
+                                               any(len(done) < len(paths) for done in answered.values())):
+            for path in paths:
+                probe = uuid.uuid4().hex
+                answer = server.call("GET", path, probe=probe)
+                pid = server.probe_pids({probe}).get(probe)
+                if pid is not None and answer.status == 200 and answer.json() == expected[path]:
+                    answered.setdefault(pid, set()).add(path)
+            health = server.call("GET", "/healthz").json()
+            assert health["revision"] <= expected["revision"]
+        assert len(answered) == WORKERS and all(done == set(paths) for done in answered.values()), (
+            {pid: len(done) for pid, done in answered.items()}, len(paths))
+        server.assert_clean_log()
