@@ -77,6 +77,7 @@ class Written:
     entry_id: str
     revision: int
     snapshot: Snapshot
+    rewritten: tuple[str, ...] = ()  # the passages whose uses the write derived again
 
 
 def _now() -> str:
@@ -161,7 +162,7 @@ class _Write:
         log_change(self.conn, self.revision, "edit", entry_id, derived.uses, derived.related)
         listed = {entry_id: list(state.get("related") or ()) or None}
         snapshot = self.snapshot.patched(self.revision, {entry_id: after}, {entry_id: version}, listed, derived)
-        return Written(entry_id, self.revision, snapshot)
+        return Written(entry_id, self.revision, snapshot, tuple(derived.uses))
 
     def _derive(self, entry_id: str, before: Entry | None, after: Entry | None,
                 state: dict[str, Any]) -> derive.Derived:

@@ -283,16 +283,15 @@ class KnowledgeBase:
         snap = written.snapshot
         self.live.install(snap)
         self.live.signal()
-        if self.search_index is not None and self.search_index.stamp() is None:
-            self.sync_index()  # a store built with --no-index: the first write builds the whole index
-        elif self.search_index is not None:
+        if self.search_index is not None:
             entry = snap.entries.get(written.entry_id)
             docs = [searching.entry_doc(entry)] if entry is not None else []
-            docs += [searching.passage_doc(snap, snap.passages[pid]) for pid in snap.uses.keys() & before.uses.keys()
-                     if snap.uses[pid] is not before.uses[pid]
-                     and any(u.cited for u in snap.uses[pid]) != any(u.cited for u in before.uses[pid])]
-            self.search_index.update(docs, [] if entry is not None else [written.entry_id],
-                                     searching.user_words(snap), written.revision, store=snap.store_id, folded=True)
+            docs += [searching.passage_doc(snap, snap.passages[pid]) for pid in written.rewritten
+                     if any(u.cited for u in snap.uses.get(pid, ())) != any(u.cited for u in before.uses.get(pid, ()))]
+            if not self.search_index.update(docs, [] if entry is not None else [written.entry_id],
+                                            searching.user_words(snap), written.revision, store=snap.store_id,
+                                            folded=True):
+                self.sync_index()  # a store built with --no-index: the first write builds the whole index
         return snap.entries.get(written.entry_id)  # type: ignore[return-value]
 
     def naming(self, snap: Snapshot, keys: set[str], documents: frozenset[str] | None, kind: str) -> list[str]:

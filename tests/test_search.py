@@ -512,9 +512,9 @@ def test_revision_after_a_write_is_the_revision_written(tmp_path):
     index = open_index(settings)
     try:
         assert index.revision() == 1
-        index.update([], [], [], revision=2)
+        index.update([], [], [], revision=2, store=index.stamp()[0])
         assert index.revision() == 2
-        index.sync([], [], revision=3)
+        index.sync([], [], revision=3, store=index.stamp()[0])
         assert index.revision() == 3
     finally:
         index.close()

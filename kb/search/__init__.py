@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import writing
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
 
@@ -119,10 +120,12 @@ class SearchIndex:
         self.cache_dir = str(Path(cache_dir or self.directory).resolve())
         self._local = threading.local()
         self._ix = None
+        self._wix = None
         self._signal = self.directory / "changed"
 
     # -- opening ------------------------------------------------------------------------------
     def _index(self):
+        """The index for searching: its files memory-mapped (postings read from memory)."""
         if self._ix is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             wanted = schema(self.words_file, self.cache_dir)
@@ -135,6 +138,15 @@ class SearchIndex:
             self._ix = whoosh_index.create_in(str(self.directory), wanted)
         return self._ix
 
+    def _write_index(self):
+        """The same index for writing, its files read without mmap: Whoosh copies a memory-mapped file whole
+        into a BytesIO each time a reader opens it (BufferFile), and a writer opens a reader, so every small
+        write cost as much as the index is large."""
+        if self._wix is None:
+            self._index()  # made (or made again) first
+            self._wix = FileStorage(str(self.directory), supports_mmap=False).open_index()
+        return self._wix
+
     def preload(self) -> None:
         preload(self.cache_dir)
         _tokenizer(self.words_file, self.cache_dir)
@@ -144,9 +156,10 @@ class SearchIndex:
         if searcher is not None:
             searcher.close()
             self._local.searcher = None
-        if self._ix is not None:
-            self._ix.close()
-            self._ix = None
+        for ix in (self._ix, self._wix):
+            if ix is not None:
+                ix.close()
+        self._ix = self._wix = None
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -193,13 +206,14 @@ class SearchIndex:
         if procs > 1:
             options.update(procs=procs, multisegment=True)
         try:
-            return self._index().writer(**options)
+            return self._write_index().writer(**options)
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
 
     def _write_words(self, user_words: Iterable[str], folded: bool = False) -> None:
         """The tokenizer's user words, from labels (``folded``: label keys already)."""
         keys = sorted(set(user_words if folded else map(label_key, user_words)) - {""})
+        self.directory.mkdir(parents=True, exist_ok=True)
         text = "\n".join(k for k in keys if len(k) > 1 and not ACRONYM.fullmatch(k)) + "\n"
         path = Path(self.words_file)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -258,17 +272,21 @@ class SearchIndex:
             raise
 
     def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
-               revision: int, store: str = "", folded: bool = False) -> None:
-        """Apply a few changes (an editor's write) in one short commit. The stamp never goes back: another
-        writer's later revision, already in the index, stays its stamp. ``folded``: the user words are keys."""
+               revision: int, store: str = "", folded: bool = False) -> bool:
+        """Apply a few changes (an editor's write) in one short commit; False (nothing done) if the index holds
+        no build of ``store`` yet (then ``sync`` it whole). The stamp never goes back: another writer's later
+        revision, already in the index, stays its stamp. ``folded``: the user words are keys already."""
         docs = list(docs)
         self._write_words(user_words, folded)
         _tokenizer(self.words_file, self.cache_dir)  # new user words are applied before taking the lock
         writer = self._writer()
         try:
-            held = _stamp(next((f for f in writer.reader().all_stored_fields() if f.get("id") == _STAMP_ID), None))
-            if held is not None and held[0] == store:
-                revision = max(revision, held[1])
+            with writer.searcher() as searcher:
+                held = _stamp(searcher.document(id=_STAMP_ID))
+            if held is None or held[0] != store:
+                writer.cancel()
+                return False
+            revision = max(revision, held[1])
             for doc_id in deleted:
                 writer.delete_by_term("id", doc_id)
             for doc in docs:
@@ -276,6 +294,7 @@ class SearchIndex:
             writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
             writer.commit()
             self._signal_commit()
+            return True
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
