@@ -151,7 +151,8 @@ class _Write:
             taken = _taken(self.snapshot, entry_id, before, after)
             if taken:
                 raise LabelTaken(taken)
-        derived = self._derive(entry_id, before, after, state)
+        made = self.snapshot.with_entries({entry_id: after})
+        derived = self._derive(entry_id, before, after, state, made)
         values = {"state": json.dumps(state, ensure_ascii=False), "deleted": deleted, "version": version}
         if self.conn.execute(update(edits).where(edits.c.entry == entry_id).values(**values)).rowcount == 0:
             self.conn.execute(insert(edits).values(entry=entry_id, **values))
@@ -161,17 +162,17 @@ class _Write:
         self.store.write_derived(self.conn, derived)
         log_change(self.conn, self.revision, "edit", entry_id, derived.uses, derived.related)
         listed = {entry_id: list(state.get("related") or ()) or None}
-        snapshot = self.snapshot.patched(self.revision, {entry_id: after}, {entry_id: version}, listed, derived)
+        snapshot = self.snapshot.patched(self.revision, {entry_id: after}, {entry_id: version}, listed, derived, made)
         return Written(entry_id, self.revision, snapshot, tuple(derived.uses))
 
-    def _derive(self, entry_id: str, before: Entry | None, after: Entry | None,
-                state: dict[str, Any]) -> derive.Derived:
+    def _derive(self, entry_id: str, before: Entry | None, after: Entry | None, state: dict[str, Any],
+                made: tuple[dict[str, Entry], derive.Matcher, dict[str, int]]) -> derive.Derived:
         snap = self.snapshot
         passages, related_ids = derive.affected(
             before, after, snap.uses_of, lambda keys, documents, kind: self.naming(snap, keys, documents, kind))
         if after is not None:
             passages |= set(snap.citing(entry_id))
-        entries, matcher, order = snap.with_entries({entry_id: after})
+        entries, matcher, order = made
         listed = {**snap.listed, entry_id: list(state.get("related") or ())}
         uses = {pid: derive.passage_uses(snap.passages[pid], matcher, entries, order.__getitem__)
                 for pid in sorted(passages) if pid in snap.passages}

@@ -19,7 +19,7 @@ from kb.labels import entry_from_state
 from kb.linking import Linker, to_html, to_markdown
 from kb.live import SIGNAL_FILE, Live
 from kb.model import Document, Entry, Passage, Use
-from kb.normalize import fold_fast
+from kb.normalize import fold_fast, label_key
 from kb.paging import CURSOR_PATTERN, MAX_LIMIT, check_limit, page  # noqa: F401 - part of this module's API
 from kb.search import SearchIndex, SyncReport
 from kb.searching import SEARCH_TYPES  # noqa: F401 - part of this module's API
@@ -289,8 +289,8 @@ class KnowledgeBase:
             docs += [searching.passage_doc(snap, snap.passages[pid]) for pid in written.rewritten
                      if any(u.cited for u in snap.uses.get(pid, ())) != any(u.cited for u in before.uses.get(pid, ()))]
             if not self.search_index.update(docs, [] if entry is not None else [written.entry_id],
-                                            searching.user_words(snap), written.revision, store=snap.store_id,
-                                            folded=True):
+                                            _words_if_changed(before, snap, written.entry_id), written.revision,
+                                            store=snap.store_id, folded=True):
                 self.sync_index()  # a store built with --no-index: the first write builds the whole index
         return snap.entries.get(written.entry_id)  # type: ignore[return-value]
 
@@ -313,6 +313,15 @@ class KnowledgeBase:
         texts = ([(p.id, p.text) for p in snap.passages.values()] if kind == "passage"
                  else [(e.id, e.definition) for e in snap.entries.values()])
         return sorted(found | {i for i, text in texts if _holds(text, keys)})
+
+
+def _words_if_changed(before: Snapshot, after: Snapshot, entry_id: str) -> list[str] | None:
+    """The tokenizer's user words if a write changed which label keys exist, else None (most writes)."""
+    keys = {label_key(lb.text) for e in (before.entries.get(entry_id), after.entries.get(entry_id))
+            if e is not None for lb in e.labels}
+    if all((key in before.by_key) == (key in after.by_key) for key in keys):
+        return None
+    return searching.user_words(after)
 
 
 def _holds(text: str, keys: set[str]) -> bool:

@@ -29,6 +29,7 @@ class Indexes:
     by_key: dict[str, tuple[tuple[Entry, str, str], ...]]  # label key -> (entry, label text, kind)
     names: dict[str, str]  # label key -> the first printed name with it (never a component): "did you mean"
     order: dict[str, int]  # entry id -> its place (uses list entries in this order)
+    by_document: dict[str | None, tuple[str, ...]]  # document (None: editors') -> its live entries, in order
 
 
 class Snapshot:
@@ -52,6 +53,7 @@ class Snapshot:
         self.by_key = indexes.by_key
         self.names = indexes.names
         self.order = indexes.order
+        self._by_document = indexes.by_document
         self._base = base
         self._layer = layer
         self._static = static
@@ -70,16 +72,21 @@ class Snapshot:
             for label in entry.labels:
                 by_key.setdefault(label_key(label.text), []).append((entry, label.text, label.kind))
         frozen_keys = {k: tuple(rows) for k, rows in by_key.items()}
+        by_document: dict[str | None, list[str]] = {}
+        for entry in current.entries.values():
+            by_document.setdefault(entry.document, []).append(entry.id)
         indexes = Indexes({e: tuple(u) for e, u in by_entry.items()}, frozen_keys,
                           {k: n for k in frozen_keys if (n := _name(frozen_keys[k])) is not None},
-                          {entry_id: i for i, entry_id in enumerate(current.entries)})
+                          {entry_id: i for i, entry_id in enumerate(current.entries)},
+                          {d: tuple(ids) for d, ids in by_document.items()})
         passages = {p.id: p for p in content.passages}
         return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
                    {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
                    _matcher_from(frozen_keys), {}, _Static.of(passages))
 
     def with_entries(self, changed: Mapping[str, Entry | None]) -> tuple[dict[str, Entry], Matcher, dict[str, int]]:
-        """The live entries, the label matcher and the order as they are once ``changed`` holds (None: gone)."""
+        """The live entries, the label matcher and the order as they are once ``changed`` holds (None: gone).
+        The matcher layers every entry changed since the last whole one over it (see ``patched``)."""
         entries = dict(self.entries)
         order = dict(self.order)
         for entry_id, entry in changed.items():
@@ -89,16 +96,16 @@ class Snapshot:
                 entries[entry_id] = entry
                 order.setdefault(entry_id, len(order))
         layer = {**self._layer, **changed}
-        if len(layer) > LAYER_LIMIT:
-            return entries, _names_matcher(entries.values()), order
         top = _names_matcher(e for e in layer.values() if e is not None)
         return entries, LayeredMatcher(self._base, top, frozenset(layer)), order
 
     def patched(self, revision: int, changed: Mapping[str, Entry | None], versions: Mapping[str, int],
-                listed: Mapping[str, list[str] | None], derived: Derived) -> Snapshot:
+                listed: Mapping[str, list[str] | None], derived: Derived,
+                made: tuple[dict[str, Entry], Matcher, dict[str, int]] | None = None) -> Snapshot:
         """The next snapshot: ``changed`` entries (None: deleted) with their ``versions``, the editors' related
-        lists, and the uses and related entries ``derived`` rewrote."""
-        entries, matcher, order = self.with_entries(changed)
+        lists, and the uses and related entries ``derived`` rewrote. ``made``: what ``with_entries(changed)``
+        gave already (a writer derived with it). Only the maps a change touches are copied."""
+        entries, matcher, order = made or self.with_entries(changed)
         gone = {i for i, e in changed.items() if e is None}
         current = Current(entries, {**self.versions, **versions}, frozenset((self.deleted - changed.keys()) | gone),
                           {k: v for k, v in {**self.listed, **listed}.items() if v})
@@ -116,28 +123,44 @@ class Snapshot:
         related = {**self.related, **derived.related}
         for entry_id in gone:
             related.pop(entry_id, None)
+        by_key, names = self._keys_patched(changed)
+        by_document = dict(self._by_document)
+        for entry_id, entry in changed.items():
+            for document in {e.document for e in (self.entries.get(entry_id), entry) if e is not None}:
+                ids = [i for i in by_document.get(document, ()) if i != entry_id]
+                if entry is not None and entry.document == document:
+                    ids.append(entry_id)
+                by_document[document] = tuple(sorted(ids, key=order.__getitem__))
+        layer = {**self._layer, **changed}
+        base = self._base
+        if len(layer) > LAYER_LIMIT:  # built whole again, from keys folded already
+            base, layer = _matcher_from(by_key), {}
+        snapshot = Snapshot(self.store_id, revision, self.documents, self.passages, current, uses, related,
+                            Indexes(by_entry, by_key, names, order, by_document), base, layer, self._static)
+        if layer:
+            snapshot.__dict__["matcher"] = matcher  # the layered matcher of this very content, made already
+        return snapshot
+
+    def _keys_patched(self, changed: Mapping[str, Entry | None]) -> tuple[dict, dict[str, str]]:
         by_key, names = dict(self.by_key), dict(self.names)
         keys: set[str] = set()
         for entry_id, entry in changed.items():
-            before = self.entries.get(entry_id)
-            for version in (before, entry):
+            for version in (self.entries.get(entry_id), entry):
                 keys |= {label_key(lb.text) for lb in version.labels} if version is not None else set()
         for key in keys:
             rows = [row for row in by_key.get(key, ()) if row[0].id not in changed]
             rows += [(e, lb.text, lb.kind) for e in changed.values() if e is not None
                      for lb in e.labels if label_key(lb.text) == key]
-            by_key[key] = tuple(rows)
-            if not rows:
-                del by_key[key]
+            if rows:
+                by_key[key] = tuple(rows)
+            else:
+                by_key.pop(key, None)
             name = _name(tuple(rows))
             if name is None:
                 names.pop(key, None)
             else:
                 names[key] = name
-        base, layer = (self._base, {**self._layer, **changed}) if isinstance(matcher, LayeredMatcher) else (
-            matcher, {})
-        return Snapshot(self.store_id, revision, self.documents, self.passages, current, uses, related,
-                        Indexes(by_entry, by_key, names, order), base, layer, self._static)
+        return by_key, names
 
     # -- reading -------------------------------------------------------------------------------
     @functools.cached_property
@@ -151,16 +174,9 @@ class Snapshot:
     def passages_of(self, document: str) -> tuple[str, ...]:
         return self._static.by_document.get(document, ())
 
-    @functools.cached_property
-    def _entries_by_document(self) -> dict[str | None, list[Entry]]:
-        found: dict[str | None, list[Entry]] = {}
-        for entry in self.entries.values():
-            found.setdefault(entry.document, []).append(entry)
-        return found
-
     def entries_of(self, document: str | None) -> list[Entry]:
         """The live entries of a document (None: editors' own), in order."""
-        return self._entries_by_document.get(document, [])
+        return [self.entries[i] for i in self._by_document.get(document, ())]
 
     def citing(self, entry_id: str) -> tuple[str, ...]:
         """The passages whose markers cite this entry's number in its report."""

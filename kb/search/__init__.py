@@ -271,13 +271,15 @@ class SearchIndex:
                 writer.cancel()
             raise
 
-    def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str],
+    def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str] | None,
                revision: int, store: str = "", folded: bool = False) -> bool:
         """Apply a few changes (an editor's write) in one short commit; False (nothing done) if the index holds
         no build of ``store`` yet (then ``sync`` it whole). The stamp never goes back: another writer's later
-        revision, already in the index, stays its stamp. ``folded``: the user words are keys already."""
+        revision, already in the index, stays its stamp. ``user_words``: None if the write changed none
+        (``folded``: they are keys already)."""
         docs = list(docs)
-        self._write_words(user_words, folded)
+        if user_words is not None:
+            self._write_words(user_words, folded)
         _tokenizer(self.words_file, self.cache_dir)  # new user words are applied before taking the lock
         writer = self._writer()
         try:
