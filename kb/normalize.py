@@ -48,16 +48,21 @@ def _fold_char(ch: str) -> str:
 
 def _fold_bmp() -> dict[str, str]:
     """Every character of the Basic Multilingual Plane that folds to something else, and its fold: what
-    _fold_char gives, computed in bulk (CJK ideographs change only by conversion, converted in one call)."""
-    chars = [chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF]
-    unconverted = [ch if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" else _unconverted(ch)
-                   for ch in chars]
-    todo = [i for i, folded in enumerate(unconverted) if _converts(folded)]
+    _fold_char gives, computed in bulk. NFKC and case folding run once over all the characters joined by NUL
+    (a starter, so nothing composes across it, and nothing folds to it); the dropped characters go in one
+    pass; the conversion to simplified runs once over the results that need it, joined by newlines."""
+    chars = [chr(code) for code in range(1, 0x10000) if not 0xD800 <= code <= 0xDFFF]
+    folded = unicodedata.normalize("NFKC", "\x00".join(chars)).casefold()
+    dropped = {c for c in set(folded) - {"\x00"}
+               if c in _DROPPED or c.isspace() or unicodedata.category(c) in ("Cc", "Cf")}
+    unconverted = re.sub("[" + "".join(re.escape(c) for c in sorted(dropped)) + "]", "", folded).split("\x00")
+    todo = [i for i, piece in enumerate(unconverted) if _converts(piece)]
     converted = _converter().convert("\n".join(unconverted[i] for i in todo)).split("\n")
-    folds = list(unconverted)
-    for i, folded in zip(todo, converted, strict=True):
-        folds[i] = folded
-    return {ch: folded for ch, folded in zip(chars, folds, strict=True) if folded != ch}
+    for i, piece in zip(todo, converted, strict=True):
+        unconverted[i] = piece
+    found = {ch: piece for ch, piece in zip(chars, unconverted, strict=True) if piece != ch}
+    found["\x00"] = ""  # a control character: dropped, as _fold_char drops it
+    return found
 
 
 def label_key(text: str) -> str:

@@ -29,7 +29,7 @@ _END = re.compile(
 _COLOPHON = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日印发?$")  # "区九届人大四次会议秘书处 2024年1月30日印"
 # A footer glued to the end of the last line: "…100%覆盖。分享到：QQ空间新浪微博…", "…。（责任编辑：王五）".
 _FOOTER_INLINE = re.compile(r"分享到[:：]|免责声明[:：]|[（(]?责任编辑[:：]|标签[:：]|上一篇[:：]|下一篇[:：]")
-_FOOTER_WORDS = ("分享到", "免责声明", "责任编辑", "标签", "上一篇", "下一篇")
+
 
 
 def drop_clutter(lines: list[Line]) -> list[Line]:
@@ -74,8 +74,8 @@ def footer_at(text: str, key: str | None = None) -> int | None:
     key = compact(text) if key is None else key
     if _END.match(key) or (key.endswith(("印", "印发")) and _COLOPHON.search(key)):
         return 0
-    if not any(word in text for word in _FOOTER_WORDS):  # a few substring tests are much faster than the regex
-        return None
+    if not ("分享到" in text or "免责声明" in text or "责任编辑" in text or "标签" in text or "一篇" in text):
+        return None  # a few substring tests (in C) are much faster than the regex on every line
     match = _FOOTER_INLINE.search(text)
     return None if match is None else match.start()
 

@@ -18,8 +18,10 @@ _OPENING = re.compile(r"^各位(代表|委员)(?:[、，,]?[^，。！？,!?\d]{
 # A line that can only be the report's body: a numbered part ("一、", "第一部分", "（一）") or a long paragraph.
 _BODY_HEADING = re.compile(rf"^(?:[{NUMERALS}]+、|第[{NUMERALS}]+部分|[（(][{NUMERALS}]+[）)])")
 _LONG = 60
-# Every glossary heading holds one of these: lines without them need no closer look.
-_GLOSSARY_WORD = re.compile(r"名词|术语|词语|用语|注释|注解|释义")
+def _names_glossary(key: str) -> bool:
+    """Every glossary heading holds one of these words: lines without them need no closer look."""
+    return ("名词" in key or "注释" in key or "术语" in key or "词语" in key or "用语" in key or "注解" in key
+            or "释义" in key)
 # An appendix whose heading says it explains words ("附件1 有关术语") is a glossary if its entries are numbered.
 _EXPLAINS = re.compile(r"名词|术语|词语|用语|注释|释义|解释|新提法|新概念")
 # Lines of a report's own header: its title, when and where it was given, who gave it.
@@ -62,7 +64,7 @@ def split_layout(text: str) -> Layout:
                 section.append(Line(line.number, line.text[:cut]))
             break
         seen.append(key)
-        named = layout.glossary is None and _GLOSSARY_WORD.search(key) is not None
+        named = layout.glossary is None and _names_glossary(key)
         glued = glued_heading(line.text) if named else None
         if named and (is_glossary_heading(key) or glued):
             layout.glossary = Section(Line(line.number, glued[0]) if glued else line)
