@@ -47,6 +47,7 @@ bench: install
 		else echo "bench/http.py needs wrk: sudo apt-get install -y wrk (or brew install wrk)"; fi; }
 	$(BIN)/python bench/http.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/link.py --workers $(KB_WORKERS)
+	$(BIN)/python bench/edit.py --workers $(KB_WORKERS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
