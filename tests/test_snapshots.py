@@ -118,3 +118,31 @@ def test_an_edit_rewrites_only_the_rows_it_changes(two):
     assert last.kind == "edit" and last.entry == f"{MINI_ID}:3"
     assert set(last.passages.strip("[]").replace('"', "").split(", ")) <= {p.id for p in writer.passages(MINI_ID)}
     assert len(writer.passages()) > 4 and last.passages.count(":p") < len(writer.passages())
+
+
+def test_a_store_an_older_kb_derived_is_derived_again_when_it_opens(tmp_path):
+    """An older kb kept the corpus's uses in tables of its own and laid edits over them when it loaded: such a
+    store loses those tables and gains the uses of the entries as they are now, once, when it opens."""
+    from sqlalchemy import delete, inspect, text
+
+    from kb.store import meta, uses
+
+    settings = make_settings(tmp_path, {MINI_ID: MINI})
+    build(settings, index=False)
+    kb = KnowledgeBase.open(settings)
+    kb.update_entry(f"{MINI_ID}:2", {"labels": ["协同推进"]}, 0, "alice")
+    expected = state(kb.snapshot)
+    kb.close()
+    store = Store(make_engine(settings.database_url))
+    with store.engine.begin() as conn:  # what an older kb left: its own tables, no marker, no derived rows
+        conn.execute(text("CREATE TABLE uses (entry TEXT, passage TEXT, cited BOOLEAN, spans TEXT)"))
+        conn.execute(delete(uses))
+        conn.execute(delete(meta).where(meta.c.key == "derived"))
+    reopened = KnowledgeBase.open(settings)
+    try:
+        assert "uses" not in inspect(store.engine).get_table_names()
+        assert {k: v for k, v in state(reopened.snapshot).items() if k != "revision"} == \
+            {k: v for k, v in expected.items() if k != "revision"}
+        assert store.info()["derived"] and reopened.revision == expected["revision"] + 1
+    finally:
+        reopened.close()
