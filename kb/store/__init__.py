@@ -216,24 +216,23 @@ class Store:
 
     def _uses(self, conn: Connection, passage_ids: list[str] | None = None) -> dict[str, list[Use]]:
         found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
-        for chunk in ([None] if passage_ids is None else _chunks(passage_ids)):
-            query = select(uses).order_by(uses.c.passage, uses.c.ord)
-            if chunk is not None:
-                query = query.where(uses.c.passage.in_(chunk))
-            for r in conn.execute(query):
-                found.setdefault(r.passage, []).append(
-                    Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans))))
+        for r in _rows(conn, uses, uses.c.passage, passage_ids):
+            found.setdefault(r.passage, []).append(
+                Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans))))
         return found
 
     def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {e: [] for e in entry_ids or ()}
-        for chunk in ([None] if entry_ids is None else _chunks(entry_ids)):
-            query = select(related).order_by(related.c.entry, related.c.ord)
-            if chunk is not None:
-                query = query.where(related.c.entry.in_(chunk))
-            for r in conn.execute(query):
-                found.setdefault(r.entry, []).append(r.other)
+        for r in _rows(conn, related, related.c.entry, entry_ids):
+            found.setdefault(r.entry, []).append(r.other)
         return {k: tuple(v) for k, v in found.items()}
+
+
+def _rows(conn: Connection, table, key, ids: list[str] | None) -> Iterable:
+    """The rows of ``table`` whose ``key`` is one of ``ids`` (every row for None), in order, a chunk at a time."""
+    for chunk in ([None] if ids is None else _chunks(ids)):
+        query = select(table).order_by(key, table.c.ord)
+        yield from conn.execute(query if chunk is None else query.where(key.in_(chunk)))
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
