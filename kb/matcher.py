@@ -10,6 +10,7 @@ import ahocorasick
 
 from kb.model import Entry
 from kb.normalize import ACRONYM, ACRONYM_CHAR, fold_fast, label_key
+from kb.quantities import is_quantity
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def _stands_alone(text: str, start: int, end: int, key: str) -> bool:
             after += 1
         if after < len(text) and ACRONYM_CHAR.match(label_key(text[after])):
             return False
-    return True
+    # a run with digits is a number where it stands as one: 1310万元, 1310年, 第1310号, 1310.5, 3+2=5
+    return not (ACRONYM.fullmatch(key) and any(c.isdigit() for c in key) and is_quantity(text, start, end))
 
 
 def names_matcher(entries: Iterable[Entry]) -> LabelMatcher:

@@ -21,7 +21,8 @@ from kb.build import build
 from kb.cli import main
 from kb.config import Settings
 from kb.knowledge import MAX_LINK_CHARS, KnowledgeBase
-from kb.normalize import ACRONYM_CHAR, label_key
+from kb.normalize import ACRONYM, ACRONYM_CHAR, label_key
+from kb.quantities import is_quantity
 from kb.store import Store, make_engine
 from tests.conftest import make_settings
 from tests.helpers import assert_problem
@@ -151,6 +152,8 @@ def is_acronym_char(ch: str) -> bool:
 def stands_alone(text: str, start: int, end: int, key: str) -> bool:
     if ACRONYM_CHAR.match(key[0]) and start > 0 and is_acronym_char(text[start - 1]):
         return False
+    if ACRONYM.fullmatch(key) and any(c.isdigit() for c in key) and is_quantity(text, start, end):
+        return False  # a number where it stands as one (the rule's own table is below)
     return not (ACRONYM_CHAR.match(key[-1]) and end < len(text) and label_key(text[end])
                 and ACRONYM_CHAR.match(label_key(text[end])[0]))
 
@@ -279,6 +282,36 @@ def test_no_component_of_the_real_reports_links_on_its_own(kb, real_client):
 
 
 # -- where: leftmost-longest, acronyms only as a whole run ------------------------------------------
+# Sentences of the reports in tests/data and corpus/, with their number replaced by an acronym label: a number
+# where it stands as one never links; the label where it stands as a name does; quoted, it always does.
+@pytest.mark.parametrize("text,linked", [
+    ("市场主体突破1310万户，规上工业企业达到390家", False),          # qingcheng: 市场主体突破 10万户
+    ("清城区综合发展潜力第1310位", False),                        # qingcheng: 经济发展潜力第 10位
+    ("工业投资增长1310.4%，制造业投资增长", False),                # qingcheng: 工业投资增长 10.4%
+    ("一般性支出下降超1310%，“三公”经费", False),                 # sichuan: 下降超10%
+    ("2025年1310月31日，省委召开全会", False),                    # sichuan: 2025年10月31日
+    ("能耗分别下降9.62%、1310.47%", False),                       # jiangxi: 9.62%、10.47%
+    ("办好以1310件民生实事为重点的民生工程", False),               # jiangxi: 以10件民生实事
+    ("改造提升供热管网1310公里、供水管网", False),                 # tangxian: 供热管网10公里
+    ("新改建1310千伏线路40公里", False),                           # yixian: 新改建10千伏线路
+    ("尧帝像广场等1310余个重要景点", False),                      # tangxian: 10余个
+    ("公元1310年，县城始建", False),
+    ("完成1310-2号地块收储", False),
+    ("按3+2=5的比例配置", False),
+    ("按1310/2的比例分摊", False),
+    ("深化落实省委“1310”具体部署和市委“十大行动”", True),         # qingcheng
+    ("深化落实省委1310具体部署", True),
+    ("推进1310部署落地见效", True),
+    ("构建“3+2”现代产业体系", True),
+    ("壮大3+2产业集群，推动项目落地", True),
+    ("培育3+2项目集群", True),
+    ("“1310”年度任务全面完成", True),                            # quoted: a name whatever follows
+])
+def test_a_number_is_not_an_acronym(client, text, linked):
+    found = [surface for surface, _ in spans(client, text)]  # perhaps a longer name that holds it: 3+2产业集群
+    assert any("1310" in label_key(s) or "3+2" in label_key(s) for s in found) is linked, found
+
+
 @pytest.mark.parametrize("text,expected", [
     ("落实1310部署", ["1310"]),
     ("1310", ["1310"]),
