@@ -13,6 +13,7 @@ import json
 import logging
 
 from marshmallow import ValidationError
+from werkzeug.wsgi import get_current_url
 
 from api.errors import from_kb_error, problem
 from api.http import CORS_HEADERS
@@ -50,8 +51,9 @@ class FastLink:
             return self.wsgi_app(environ, start_response)
         kb = holder.kb
         kb.current()
+        base = holder.settings.public_url or get_current_url(environ, root_only=True).rstrip("/")
         try:
-            answer = kb.link(args["text"], args["format"], args["first_only"], args["documents"])
+            answer = kb.link(args["text"], args["format"], args["first_only"], args["documents"], args["prefer"], base)
         except KBError as error:  # a document that does not exist: what the view answers
             return _answer(from_kb_error(error), environ, start_response)
         except Exception:  # a bug: logged, and problem+json as the app's own handler gives it

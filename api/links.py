@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from api import schemas as s
-from api.state import get_kb
+from api.state import get_kb, public_url
 
 blp = Blueprint("links", __name__, description="Link every term and acronym in a text")
 
@@ -24,7 +24,8 @@ def link(body: dict):
     same normaliser as lookups (３＋２, 雙百工程 and ＥＳＩ link), leftmost-longest, never inside a longer
     run of letters and digits; components never. Offsets are code points and UTF-16 units of the text as sent."""
     kb = get_kb()
-    options = {"format": body["format"], "first_only": body["first_only"], "documents": body["documents"]}
+    options = {"format": body["format"], "first_only": body["first_only"], "documents": body["documents"],
+               "prefer": body["prefer"], "base_url": public_url(request.environ)}
     if "texts" in body:
         answer = {"results": [kb.link(text, **options) for text in body["texts"]]}
     else:

@@ -7,6 +7,7 @@ import re
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
+from kb.linking import CHOSEN_BY
 
 
 class _Args(Schema):
@@ -353,11 +354,19 @@ class LinkRequestSchema(Schema):
     documents = fields.List(fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50),
                             load_default=None, metadata={"description": "only entries of these documents "
                                                          "(and editors' entries, which have none)"})
+    prefer = fields.String(load_default=None, validate=validate.Length(1, 200), metadata={
+        "description": "where words name entries of several documents, link this document's"})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
         if ("text" in data) == ("texts" in data):
             raise ValidationError("send either text or texts", "_schema")
+
+
+class LinkCandidateSchema(Schema):
+    id = fields.String(required=True)
+    headword = fields.String(required=True)
+    document = fields.String(allow_none=True, required=True, metadata={"description": "null: an editor's entry"})
 
 
 class LinkSchema(Schema):
@@ -369,7 +378,14 @@ class LinkSchema(Schema):
     id = fields.String(required=True)
     headword = fields.String(required=True)
     summary = fields.String(required=True, metadata={"description": "the definition, cut at a sentence"})
-    url = fields.String(required=True, metadata={"description": "the /terms/... lookup"})
+    url = fields.String(required=True, metadata={
+        "description": "the absolute /terms/... lookup (KB_PUBLIC_URL, else the request's host)"})
+    candidates = fields.List(fields.Nested(LinkCandidateSchema), required=True, metadata={
+        "description": "every entry these words may name, the chosen one first"})
+    ambiguous = fields.Boolean(required=True, metadata={"description": "the candidates belong to several documents"})
+    chosen_by = fields.String(required=True, validate=validate.OneOf(CHOSEN_BY), metadata={
+        "description": "only: the one candidate; prefer: of the `prefer` document; context: of the document this "
+                       "text links most; rank: by label kind, then the newest document"})
 
 
 class LinkResultSchema(Schema):

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from flask import Flask, current_app
+from werkzeug.wsgi import get_current_url
 
 from kb.config import Settings
 from kb.errors import KBNotBuilt
@@ -45,6 +46,12 @@ def get_kb() -> KnowledgeBase:
     """The loaded KB, or KBNotBuilt (503) if there is none yet."""
     holder: _Holder = current_app.extensions[_KEY]
     return holder.kb or holder.open()
+
+
+def public_url(environ: dict) -> str:
+    """The service's address for absolute links: KB_PUBLIC_URL if set, else the request's scheme and host."""
+    holder: _Holder = current_app.extensions[_KEY]
+    return holder.settings.public_url or get_current_url(environ, root_only=True).rstrip("/")
 
 
 def loaded_kb() -> KnowledgeBase | None:

@@ -136,7 +136,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_link(args: argparse.Namespace, settings: Settings) -> int:
     kb = KnowledgeBase.open(settings)
     try:
-        _print_json(kb.link(sys.stdin.read(), args.format, args.first_only, args.document or None))
+        _print_json(kb.link(sys.stdin.read(), args.format, args.first_only, args.document or None, args.prefer,
+                            settings.public_url))
     finally:
         kb.close()
     return 0
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "html", "markdown"), default="json")
     p.add_argument("--first-only", action="store_true", help="link each entry's first use only")
     p.add_argument("--document", action="append", help="only entries of this document (repeatable)")
+    p.add_argument("--prefer", help="where words name entries of several documents, this document's")
     p.set_defaults(run=cmd_link)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)

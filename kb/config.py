@@ -12,6 +12,7 @@ class Settings:
     corpus_dir: Path
     data_dir: Path
     database_url: str
+    public_url: str = ""  # the service's address as its users reach it (KB_PUBLIC_URL): links are absolute
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: str | Path) -> Settings:
@@ -21,4 +22,5 @@ class Settings:
         url = str(overrides.get("database_url") or env.get("KB_DATABASE_URL") or "")
         if not url:
             url = f"sqlite:///{(data_dir / 'kb.sqlite').resolve()}"
-        return cls(corpus_dir, data_dir, url)
+        public = str(overrides.get("public_url") or env.get("KB_PUBLIC_URL") or "").rstrip("/")
+        return cls(corpus_dir, data_dir, url, public)

@@ -14,7 +14,7 @@ from typing import Any
 
 from kb import derive, editing, lookup, searching, views
 from kb.config import Settings
-from kb.errors import KBNotBuilt, NotFound
+from kb.errors import KBNotBuilt, NotFound, TextTooLong
 from kb.labels import entry_from_state
 from kb.linking import Linker, to_html, to_markdown
 from kb.live import SIGNAL_FILE, Live
@@ -205,16 +205,16 @@ class KnowledgeBase:
         return _linker(self.snapshot)
 
     def link(self, text: str, format: str = "json", first_only: bool = False,
-             documents: list[str] | None = None) -> dict[str, Any]:
-        """Every term in ``text`` linked: offsets (code points and UTF-16), the entry, a summary, its URL;
-        with ``format`` html or markdown, the text rendered with the links too."""
-        from kb.errors import TextTooLong
-
+             documents: list[str] | None = None, prefer: str | None = None, base_url: str = "") -> dict[str, Any]:
+        """Every term in ``text`` linked: offsets (code points and UTF-16), the entry, a summary, its URL (from
+        ``base_url``), every candidate where the words name entries of several documents (``prefer`` decides
+        first, then the document this text links most); with ``format`` html or markdown, the text rendered
+        with the links too."""
         if len(text) > MAX_LINK_CHARS:
             raise TextTooLong(len(text), MAX_LINK_CHARS)
-        for doc_id in documents or ():
+        for doc_id in [*(documents or ()), *([prefer] if prefer else [])]:
             self.document(doc_id)
-        links = self.linker.link(text, documents, first_only)
+        links = self.linker.link(text, documents, first_only, prefer, base_url)
         answer: dict[str, Any] = {"links": [vars(link) for link in links]}
         if format == "html":
             answer["html"] = to_html(text, links)

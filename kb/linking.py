@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from kb.matcher import Match, Scan
 from kb.model import Entry
 from kb.ranking import KIND_RANK, newest_first
 from kb.snapshot import Snapshot
@@ -17,6 +18,10 @@ SUMMARY_CHARS = 120
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")  # = too: "===" under a line is a heading
+
+
+# Why a link goes to its entry when the words name entries of several documents (or several entries).
+CHOSEN_BY = ("only", "prefer", "context", "longest", "rank")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class Link:
     headword: str
     summary: str
     url: str
+    # every entry these words may name, the chosen one first: {"id", "headword", "document"}
+    candidates: list[dict]
+    ambiguous: bool  # the candidates belong to more than one document
+    # see CHOSEN_BY: the only candidate; of the document preferred; of the document the rest of the text links
+    # (its context); the longest reading of these words; the best ranked of one label's entries
+    chosen_by: str
 
 
 def summarize(definition: str, limit: int = SUMMARY_CHARS) -> str:
@@ -61,7 +72,7 @@ class Linker:
     def __init__(self, snapshot: Snapshot):
         self._snap = snapshot
         self._summaries: dict[str, str] = {}
-        self._chosen: dict[tuple[str, tuple[str, ...]], tuple[Entry, str]] = {}  # -> (entry, its URL)
+        self._urls: dict[tuple[str, str], str] = {}  # (key, entry id) -> its lookup path
 
     def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
         snap = self._snap
@@ -76,32 +87,89 @@ class Linker:
         entry, text, _ = min(rows, key=rank)
         return entry, text
 
-    def link(self, text: str, documents: Iterable[str] | None = None, first_only: bool = False) -> list[Link]:
+    def link(self, text: str, documents: Iterable[str] | None = None, first_only: bool = False,
+             prefer: str | None = None, base_url: str = "") -> list[Link]:
+        """Every name in ``text``. Where words name entries of several documents, the link goes to the entry
+        of ``prefer``; else of the document that the text's unambiguous links point to most (its context);
+        else the longest reading, then the best ranked entry. Each link says which, with every candidate.
+        URLs start with ``base_url`` (the service's own address)."""
         if not text:
             return []
         allowed = None if documents is None else frozenset(documents)
         entries = self._snap.entries
+        reason = "prefer"
+        scan = self._snap.matcher.scan(text, allowed)
+        matches = self._matches(scan, prefer)
+        if prefer is None and (context := self._context(matches)) is not None:
+            prefer, reason = context, "context"
+            matches = self._matches(scan, prefer)
         found: list[Link] = []
         seen: set[str] = set()
         utf16 = _Utf16(text)
-        for match in self._snap.matcher.find(text, allowed):
-            ids = tuple(i for i in match.targets if i in entries)
-            if not ids:
-                continue
-            chosen = self._chosen.get((match.key, ids))
-            if chosen is None:
-                entry, spelling = self._choose(match.key, ids)
-                chosen = self._chosen[match.key, ids] = (entry, term_url(spelling))
-            entry, url = chosen
+        for match, ids, others in matches:
+            entry = self._pick(match.key, ids, prefer)
             if first_only and entry.id in seen:
                 continue
             seen.add(entry.id)
+            named = [entry, *(entries[i] for i in (*ids, *others) if i != entry.id)]
+            documents_named = {e.document for e in named}
+            if len(named) == 1:
+                chosen_by = "only"
+            elif entry.document == prefer and len(documents_named) > 1:
+                chosen_by = reason
+            else:
+                chosen_by = "longest" if len(ids) == 1 else "rank"
             if entry.id not in self._summaries:
                 self._summaries[entry.id] = summarize(entry.definition)
             found.append(Link(match.start, match.end, utf16[match.start], utf16[match.end],
                               text[match.start:match.end], entry.id, entry.headword, self._summaries[entry.id],
-                              url))
+                              base_url + self._url(match.key, entry),
+                              [{"id": e.id, "headword": e.headword, "document": e.document} for e in named],
+                              len(documents_named) > 1, chosen_by))
         return found
+
+    def _matches(self, scan: Scan, prefer: str | None) -> list[tuple[Match, tuple[str, ...], tuple[str, ...]]]:
+        """Each match with the entries it names and the other readings' entries, of this snapshot."""
+        entries = self._snap.entries
+        return [(m, ids, tuple(dict.fromkeys(i for i in m.alternatives if i in entries and i not in ids)))
+                for m in scan.choose(prefer)
+                if (ids := tuple(i for i in m.targets if i in entries))]
+
+    def _context(self, matches: list[tuple[Match, tuple[str, ...], tuple[str, ...]]]) -> str | None:
+        """The document whose entries the text's unambiguous links name most, where some ambiguous link has
+        a reading of it; None if there is no such one document."""
+        entries = self._snap.entries
+        votes: dict[str, int] = {}
+        open_to: set[str] = set()
+        for _, ids, others in matches:
+            named = {entries[i].document for i in (*ids, *others)}
+            if len(named) == 1:
+                [document] = named
+                if document is not None:
+                    votes[document] = votes.get(document, 0) + 1
+            else:
+                open_to.update(d for d in named if d is not None)
+        if not open_to or not votes:
+            return None
+        most = max(votes.values())
+        top = [d for d, n in votes.items() if n == most]
+        return top[0] if len(top) == 1 and top[0] in open_to else None
+
+    def _pick(self, key: str, ids: tuple[str, ...], prefer: str | None) -> Entry:
+        """The entry a link goes to among ``ids``: the one of ``prefer`` if there is one, else the best ranked."""
+        entries = self._snap.entries
+        if len(ids) == 1:
+            return entries[ids[0]]
+        if prefer is not None and (preferred := tuple(i for i in ids if entries[i].document == prefer)):
+            ids = preferred
+        return self._choose(key, ids)[0]
+
+    def _url(self, key: str, entry: Entry) -> str:
+        """The lookup path of the entry's own spelling of the label, which resolves to that entry first."""
+        cached = self._urls.get((key, entry.id))
+        if cached is None:
+            cached = self._urls[key, entry.id] = term_url(self._choose(key, (entry.id,))[1])
+        return cached
 
 
 class _Utf16:

@@ -1,10 +1,11 @@
-"""Finding labels in text: leftmost-longest, non-overlapping, acronyms only on their own."""
+"""Finding labels in text: leftmost-longest, non-overlapping, acronyms only on their own and never as numbers."""
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -19,14 +20,19 @@ class Match:
     end: int
     key: str
     targets: tuple[str, ...]
+    # entries that a shorter or overlapping label in this place names, left out by leftmost-longest (or by a
+    # preferred document): another reading of the same words
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class _Targets:
-    """The entries a key names: all of them, and by the document each belongs to (None: an editor's entry)."""
+    """The entries a key names: all of them, by the document each belongs to (None: an editor's entry), and
+    the characters around the key that its labels print and folding drops (《条例》, 双碳>)."""
 
     ids: tuple[str, ...]
     by_document: dict[str | None, tuple[str, ...]]
+    edges: tuple[tuple[str, str], ...] = field(default=())
 
     def within(self, documents: frozenset[str] | None) -> tuple[str, ...]:
         """The ids an entry of ``documents`` or an editor's entry has (all of them for None)."""
@@ -38,8 +44,8 @@ class _Targets:
         return tuple(i for d, ids in self.by_document.items() if d is None or d in documents for i in ids)
 
 
-# (start, end) in the folded text, the key, and the entries it names
-_Candidate = tuple[int, int, str, _Targets]
+# (start, end) in the folded text, the key, the ids in scope, and the key's targets
+_Candidate = tuple[int, int, str, tuple[str, ...], _Targets]
 
 
 class LabelMatcher:
@@ -52,35 +58,44 @@ class LabelMatcher:
     """
 
     def __init__(self, labels: Iterable[tuple[str, str] | tuple[str, str, str | None]] = (),
-                 grouped: dict[str, dict[str, str | None]] | None = None):
+                 grouped: dict[str, dict[str, str | None]] | None = None,
+                 edges: dict[str, set[tuple[str, str]]] | None = None):
         """``labels``: (text, entry id) or (text, entry id, its document); or ``grouped``, folded already:
-        key -> {entry id: its document}."""
+        key -> {entry id: its document}, with the ``edges`` of each key's labels."""
         grouped = {} if grouped is None else grouped
+        edges = {} if edges is None else edges
         for label in labels:
             text, target = label[0], label[1]
             key = label_key(text)
             if key:
                 grouped.setdefault(key, {}).setdefault(target, label[2] if len(label) > 2 else None)  # type: ignore[misc]
+                if (edge := _edges(text)) != ("", ""):
+                    edges.setdefault(key, set()).add(edge)
         self._automaton = ahocorasick.Automaton()
         for key, owners in grouped.items():
             by_document: dict[str | None, tuple[str, ...]] = {}
             for target, document in owners.items():
                 by_document[document] = by_document.get(document, ()) + (target,)
-            self._automaton.add_word(key, (key, _Targets(tuple(owners), by_document), bool(ACRONYM.fullmatch(key))))
+            shapes = tuple(sorted(edges.get(key, ()), key=lambda e: -len(e[0]) - len(e[1])))
+            self._automaton.add_word(key, (key, _Targets(tuple(owners), by_document, shapes),
+                                           bool(ACRONYM.fullmatch(key))))
         self.size = len(grouped)
         if grouped:
             self._automaton.make_automaton()
 
     @classmethod
-    def from_keys(cls, keys: Mapping[str, Iterable[tuple[str, str | None]]]) -> LabelMatcher:
-        """A matcher from label keys folded already: key -> (entry id, its document) pairs."""
+    def from_keys(cls, keys: Mapping[str, Iterable[tuple[str, str | None, str]]]) -> LabelMatcher:
+        """A matcher from label keys folded already: key -> (entry id, its document, the label as printed)."""
         grouped: dict[str, dict[str, str | None]] = {}
+        edges: dict[str, set[tuple[str, str]]] = {}
         for key, owners in keys.items():
-            for target, document in owners:
+            for target, document, text in owners:
                 grouped.setdefault(key, {}).setdefault(target, document)
-        return cls(grouped=grouped)
+                if (edge := _edges(text)) != ("", ""):
+                    edges.setdefault(key, set()).add(edge)
+        return cls(grouped=grouped, edges=edges)
 
-    def candidates(self, text: str, folded: str, offsets) -> list[_Candidate]:
+    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None) -> list[_Candidate]:
         """Every match of a key in ``folded`` (the folding of ``text``) that stands as a label there."""
         found: list[_Candidate] = []
         if not self.size:
@@ -91,16 +106,21 @@ class LabelMatcher:
             if acronym and last - first + 1 != len(key):
                 continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
             if _stands_alone(text, first, last + 1, key):
-                found.append((start, end + 1, key, targets))
+                found.append((start, end + 1, key, targets.within(documents), targets))
         return found
 
-    def find(self, text: str, documents: frozenset[str] | None = None) -> list[Match]:
-        """Matches in ``text`` with code-point offsets into ``text`` itself."""
+    def scan(self, text: str, documents: frozenset[str] | None = None) -> Scan:
+        """Every label that stands as one in ``text``, to choose among (once or more: see ``Scan.choose``)."""
         if not self.size or not text:
-            return []
+            return Scan(text, [], [])
         folded, offsets = fold_fast(text)
-        return choose(text, offsets, [(s, e, k, t.within(documents))
-                                      for s, e, k, t in self.candidates(text, folded, offsets)])
+        return Scan(text, offsets, self.candidates(text, folded, offsets, documents))
+
+    def find(self, text: str, documents: frozenset[str] | None = None,
+             prefer: str | None = None) -> list[Match]:
+        """Matches in ``text`` with code-point offsets into ``text`` itself; ``prefer``: a document whose
+        entries win where their labels overlap others'."""
+        return self.scan(text, documents).choose(prefer)
 
 
 class LayeredMatcher:
@@ -111,35 +131,93 @@ class LayeredMatcher:
         self.base, self.top, self.changed = base, top, changed
         self.size = base.size + top.size
 
-    def find(self, text: str, documents: frozenset[str] | None = None) -> list[Match]:
+    def scan(self, text: str, documents: frozenset[str] | None = None) -> Scan:
         if not self.size or not text:
-            return []
+            return Scan(text, [], [])
         folded, offsets = fold_fast(text)
-        found = [(s, e, k, tuple(i for i in t.within(documents) if i not in self.changed))
-                 for s, e, k, t in self.base.candidates(text, folded, offsets)]
-        found += [(s, e, k, t.within(documents)) for s, e, k, t in self.top.candidates(text, folded, offsets)]
-        return choose(text, offsets, found)
+        found = [(s, e, k, tuple(i for i in ids if i not in self.changed), t)
+                 for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents)]
+        found += self.top.candidates(text, folded, offsets, documents)
+        return Scan(text, offsets, found)
+
+    def find(self, text: str, documents: frozenset[str] | None = None,
+             prefer: str | None = None) -> list[Match]:
+        return self.scan(text, documents).choose(prefer)
 
 
-def choose(text: str, offsets, candidates: list[tuple[int, int, str, tuple[str, ...]]]) -> list[Match]:
-    """Leftmost-longest and non-overlapping among the candidates that name some entry."""
-    merged: dict[tuple[int, int, str], list[str]] = {}
-    for start, end, key, ids in candidates:
-        if ids:
-            into = merged.setdefault((start, end, key), [])
-            into += [i for i in ids if i not in into]
-    chosen: list[Match] = []
+_Span = tuple[int, int, str]  # (start, end) in the folded text, and the key
+
+
+class Scan:
+    """The labels that stand as one in a text (its candidates), before choosing among them."""
+
+    def __init__(self, text: str, offsets, candidates: list[_Candidate]):
+        self.text, self.offsets = text, offsets
+        merged: dict[_Span, tuple[list[str], _Targets]] = {}
+        for start, end, key, ids, targets in candidates:
+            if ids:
+                into = merged.setdefault((start, end, key), ([], targets))[0]
+                into += [i for i in ids if i not in into]
+        self._merged = merged
+        self._spans = sorted(merged, key=lambda span: (span[0], -(span[1] - span[0])))
+
+    def choose(self, prefer: str | None = None) -> list[Match]:
+        """Leftmost-longest and non-overlapping among the candidates; where one of them names an entry of
+        ``prefer``, it wins over the candidates it overlaps. Each match keeps what it left out."""
+        return _choose(self.text, self.offsets, self._merged, self._spans, prefer)
+
+
+def _overlapping(spans: list[_Span], starts: list[int], longest: int, start: int, end: int) -> list[_Span]:
+    """The spans (sorted by start, ``starts`` theirs, none longer than ``longest``) that overlap start..end."""
+    return [s for s in spans[bisect.bisect_left(starts, start - longest):bisect.bisect_left(starts, end)]
+            if start < s[1]]
+
+
+def _choose(text: str, offsets, merged: dict[_Span, tuple[list[str], _Targets]], spans: list[_Span],
+            prefer: str | None) -> list[Match]:
+    if prefer is not None:
+        preferred = [s for s in spans if set(merged[s][0]) & set(merged[s][1].by_document.get(prefer, ()))]
+        if preferred:
+            firsts, reach = [p[0] for p in preferred], max(p[1] - p[0] for p in preferred)
+            keep = set(preferred)
+            spans = [s for s in spans if s in keep or not _overlapping(preferred, firsts, reach, s[0], s[1])]
+    chosen: list[_Span] = []
     reached = 0
-    for (start, end, key), named in sorted(merged.items(), key=lambda item: (item[0][0], -(item[0][1] - item[0][0]))):
-        if start >= reached:
-            first, last = _balance_quotes(text, offsets[start], offsets[end - 1] + 1)
-            chosen.append(Match(first, last, key, tuple(named)))
-            reached = end
-    return chosen
+    for span in spans:
+        if span[0] >= reached:
+            chosen.append(span)
+            reached = span[1]
+    taken = set(chosen)
+    left_out = sorted(s for s in merged if s not in taken)
+    starts = [s[0] for s in left_out]
+    longest = max((e - s for s, e, _ in left_out), default=0)
+    found = []
+    for start, end, key in chosen:
+        named, targets = merged[start, end, key]
+        others: list[str] = []
+        for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
+            others += [i for i in merged[span][0] if i not in named and i not in others]
+        first, last = _widen(text, offsets[start], offsets[end - 1] + 1, targets.edges)
+        found.append(Match(first, last, key, tuple(named), tuple(others)))
+    return found
 
 
-def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a span by the quote it closes or opens: 亮诺亮绩亮牌”行动 -> “亮诺亮绩亮牌”行动."""
+def _edges(text: str) -> tuple[str, str]:
+    """What a label prints before and after its key that folding drops: 《条例》 -> ("《", "》"), 双碳> -> ("", ">")."""
+    start, end = 0, len(text)
+    while start < end and not label_key(text[start]):
+        start += 1
+    while end > start and not label_key(text[end - 1]):
+        end -= 1
+    return text[:start], text[end:]
+
+
+def _widen(text: str, start: int, end: int, edges: tuple[tuple[str, str], ...]) -> tuple[int, int]:
+    """The span with what the label prints around its key, where the text has it too (a link of 双碳> takes the
+    >), else with the quote it opens or closes: 亮诺亮绩亮牌”行动 -> “亮诺亮绩亮牌”行动."""
+    for head, tail in edges:
+        if text.startswith(head, start - len(head)) and text.startswith(tail, end) and start >= len(head):
+            return start - len(head), end + len(tail)
     for left, right in (("“", "”"), ("‘", "’"), ("《", "》"), ("「", "」")):
         span = text[start:end]
         if span.count(right) > span.count(left) and start > 0 and text[start - 1] == left:

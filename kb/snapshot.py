@@ -219,7 +219,7 @@ def _name(rows: tuple[tuple[Entry, str, str], ...]) -> str | None:
 
 def _matcher_from(by_key: Mapping[str, Iterable[tuple[Entry, str, str]]]) -> LabelMatcher:
     """The matcher over every entry's names, from keys already folded (no label is folded again)."""
-    return LabelMatcher.from_keys({key: [(e.id, e.document) for e, _, kind in rows if kind != "component"]
+    return LabelMatcher.from_keys({key: [(e.id, e.document, text) for e, text, kind in rows if kind != "component"]
                                    for key, rows in by_key.items()})
 
 

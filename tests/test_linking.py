@@ -118,7 +118,8 @@ def post(client, body: dict) -> dict:
     return response.get_json()
 
 
-LINK_FIELDS = {"start", "end", "start_utf16", "end_utf16", "surface", "id", "headword", "summary", "url"}
+LINK_FIELDS = {"start", "end", "start_utf16", "end_utf16", "surface", "id", "headword", "summary", "url", "candidates",
+               "ambiguous", "chosen_by"}
 
 
 def links(client, text: str, **options) -> list[dict]:
@@ -158,24 +159,25 @@ def stands_alone(text: str, start: int, end: int, key: str) -> bool:
                 and ACRONYM_CHAR.match(label_key(text[end])[0]))
 
 
-def expected_spans(text: str, names: dict[str, set[str]]) -> list[tuple[int, int, str]]:
-    """The links a naive leftmost-longest scan finds: (start, end, key), start and end on characters that
-    fold to something (a link may add the quote it opens or closes around that)."""
+def expected_spans(text: str, names: dict[str, set[str]],
+                   preferred: frozenset[str] | set[str] = frozenset()) -> list[tuple[int, int, str]]:
+    """The links a naive scan finds: (start, end, key), start and end on characters that fold to something
+    (a link may add the quote it opens or closes around that). Leftmost-longest, once the names of
+    ``preferred`` entries have put aside every other name they overlap."""
     folded, where = "", []
     for index, ch in enumerate(text):
         folded += label_key(ch)
         where += [index] * len(label_key(ch))
-    longest = max(map(len, names), default=0)
-    found, at = [], 0
-    while at < len(folded):
-        for size in range(min(longest, len(folded) - at), 0, -1):
-            key = folded[at:at + size]
-            if key in names and stands_alone(text, where[at], where[at + size - 1] + 1, key):
-                found.append((where[at], where[at + size - 1] + 1, key))
-                at += size
-                break
-        else:
-            at += 1
+    every = [(at, at + size) for at in range(len(folded)) for size in range(1, len(folded) - at + 1)
+             if folded[at:at + size] in names
+             and stands_alone(text, where[at], where[at + size - 1] + 1, folded[at:at + size])]
+    first = [span for span in every if names[folded[span[0]:span[1]]] & preferred]
+    kept = [span for span in every if span in first or not any(s < span[1] and span[0] < e for s, e in first)]
+    found, reached = [], 0
+    for at, end in sorted(kept, key=lambda span: (span[0], span[0] - span[1])):
+        if at >= reached:
+            found.append((where[at], where[end - 1] + 1, folded[at:end]))
+            reached = end
     return found
 
 
@@ -214,7 +216,12 @@ def check_links(kb: KnowledgeBase, text: str, found: list[dict], documents: set[
         assert text[start:first] in ("", "“", "‘", "《", "「") and text[last:end] in ("", "”", "’", "》", "」")
     assert all(a["end"] <= b["start"] for a, b in zip(found, found[1:], strict=False)), "overlapping or unsorted"
     cores = [(*core(text, link["start"], link["end"]), label_key(link["surface"])) for link in found]
-    assert cores == expected_spans(text, names)
+    # where the rest of the text links one report most, its readings of ambiguous words win
+    context = {kb.entry(link["id"]).document for link in found if link["chosen_by"] == "context"}
+    assert len(context) <= 1
+    assert all(link["ambiguous"] for link in found if link["chosen_by"] == "context")
+    preferred = {entry.id for entry in kb.entries() if entry.document in context}
+    assert cores == expected_spans(text, names, preferred)
 
 
 def check_summary(summary: str, definition: str) -> None:
@@ -437,8 +444,12 @@ def test_first_only_links_each_entry_once_at_its_first_use(client):
 
 
 def test_documents_keep_only_their_entries_and_a_longer_label_left_out_hides_nothing(client):
-    text = "推进百千万工程建设年活动，落实1310"
-    assert spans(client, text) == [("百千万工程建设年", HEADWORDS["建设年"]), ("1310", HEADWORDS["1310"])]
+    text = "推进百千万工程建设年活动"
+    assert spans(client, text) == [("百千万工程建设年", HEADWORDS["建设年"])]
+    assert spans(client, text, documents=[ALPHA]) == [("百千万工程", "百千万工程")]
+    # with 1310 (ALPHA's alone) the rest of the text links ALPHA: its reading is the context's
+    text += "，落实1310"
+    assert spans(client, text) == [("百千万工程", "百千万工程"), ("1310", HEADWORDS["1310"])]
     assert spans(client, text, documents=[ALPHA]) == [("百千万工程", "百千万工程"), ("1310", HEADWORDS["1310"])]
     assert spans(client, text, documents=[BETA]) == [("百千万工程建设年", HEADWORDS["建设年"])]
     assert spans(client, text, documents=[ALPHA, BETA]) == spans(client, text)
@@ -449,6 +460,80 @@ def test_documents_keep_only_their_entries_and_a_longer_label_left_out_hides_not
 def test_an_unknown_document_is_a_404_problem(client):
     response = client.post("/link", json={"text": "百千万工程", "documents": ["nowhere-1999"]})
     assert "nowhere-1999" in assert_problem(response, 404)["detail"]
+
+
+# -- ambiguity: every candidate, and why the link goes where it goes ----------------------------------
+TWO_NAMES = "用好国家“两重”“两新”政策"  # Jiangxi defines both in one entry, Sichuan one entry each
+
+
+def readings(found: list[dict]) -> list[tuple[str, str, str, bool, list[str]]]:
+    return [(link["surface"], link["id"], link["chosen_by"], link["ambiguous"],
+             [candidate["id"] for candidate in link["candidates"]]) for link in found]
+
+
+def test_documents_decide_which_reports_entries_link(real_client):
+    assert readings(links(real_client, TWO_NAMES, documents=["sichuan-2026"])) == [
+        ("“两重”", "sichuan-2026:1", "only", False, ["sichuan-2026:1"]),
+        ("“两新”", "sichuan-2026:2", "only", False, ["sichuan-2026:2"])]
+    assert readings(links(real_client, TWO_NAMES, documents=["jiangxi-2026"])) == [
+        ("“两重”“两新”", "jiangxi-2026:8", "only", False, ["jiangxi-2026:8"])]
+
+
+def test_words_naming_entries_of_several_reports_show_every_candidate(real_client):
+    [link] = links(real_client, TWO_NAMES)
+    assert readings([link]) == [("“两重”“两新”", "jiangxi-2026:8", "longest", True,
+                                 ["jiangxi-2026:8", "sichuan-2026:1", "sichuan-2026:2"])]
+    assert link["candidates"][1] == {"id": "sichuan-2026:1", "headword": "“两重”", "document": "sichuan-2026"}
+
+
+def test_prefer_chooses_the_reading_of_one_report_and_keeps_the_others_as_candidates(real_client):
+    assert readings(links(real_client, TWO_NAMES, prefer="sichuan-2026")) == [
+        ("“两重”", "sichuan-2026:1", "prefer", True, ["sichuan-2026:1", "jiangxi-2026:8"]),
+        ("“两新”", "sichuan-2026:2", "prefer", True, ["sichuan-2026:2", "jiangxi-2026:8"])]
+    assert readings(links(real_client, TWO_NAMES, prefer="jiangxi-2026"))[0][1:3] == ("jiangxi-2026:8", "prefer")
+    # a preferred report that the words do not name changes nothing
+    assert readings(links(real_client, TWO_NAMES, prefer="qingcheng-2024")) == readings(links(real_client,
+                                                                                                TWO_NAMES))
+
+
+def test_without_prefer_the_report_the_rest_of_the_text_links_decides(real_client):
+    sichuan = readings(links(real_client, TWO_NAMES + "，落实稳增长“21”条，建设灯塔工厂"))
+    assert [(surface, id_, by) for surface, id_, by, *_ in sichuan] == [
+        ("“两重”", "sichuan-2026:1", "context"), ("“两新”", "sichuan-2026:2", "context"),
+        ("稳增长“21”条", "sichuan-2026:4", "only"), ("灯塔工厂", "sichuan-2026:8", "only")]
+    assert sichuan[0][3] is True and "jiangxi-2026:8" in sichuan[0][4]
+    jiangxi = readings(links(real_client, TWO_NAMES + "，推进“三通一码”"))
+    assert [(surface, id_, by) for surface, id_, by, *_ in jiangxi] == [
+        ("“两重”“两新”", "jiangxi-2026:8", "context"), ("“三通一码”", "jiangxi-2026:5", "only")]
+    # a tie is no context: the longest reading
+    tied = readings(links(real_client, TWO_NAMES + "，推进“三通一码”，建设灯塔工厂"))
+    assert tied[0][1:3] == ("jiangxi-2026:8", "longest")
+
+
+def test_an_unknown_preferred_document_is_a_404_problem(real_client):
+    response = real_client.post("/link", json={"text": TWO_NAMES, "prefer": "nowhere-1999"})
+    assert "nowhere-1999" in assert_problem(response, 404)["detail"]
+
+
+# -- URLs are absolute ----------------------------------------------------------------------------------
+def test_urls_are_absolute_on_the_requests_host(client):
+    [link] = links(client, "推进百千万工程")
+    assert link["url"].startswith("http://localhost/terms/")
+    assert client.get(link["url"]).get_json()["entries"][0]["id"] == link["id"]
+    response = client.post("/link", json={"text": "推进百千万工程"}, base_url="https://kb.example.org:8443")
+    assert response.get_json()["links"][0]["url"] == link["url"].replace("http://localhost",
+                                                                          "https://kb.example.org:8443")
+
+
+def test_kb_public_url_sets_the_address_links_start_with(tiny):
+    settings = Settings.from_env({}, corpus_dir=tiny.corpus_dir, data_dir=tiny.data_dir,
+                                 public_url="https://terms.example.gov.cn/kb/")
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    for format in ("json", "html", "markdown"):
+        answer = post(app, {"text": "推进百千万工程", "format": format})
+        [link] = answer["links"]
+        assert link["url"].startswith("https://terms.example.gov.cn/kb/terms/")
+        assert format == "json" or link["url"] in answer[format]
 
 
 # -- formats: HTML and Markdown -----------------------------------------------------------------------
@@ -496,6 +581,21 @@ def test_html_escapes_everything_but_its_own_anchors(client):
     assert [(a["href"], a["title"], inner) for a, inner in page.anchors] == [
         (link["url"], link["summary"], link["surface"]) for link in answer["links"]]
     assert [link["surface"] for link in answer["links"]] == ["百千万工程", "百千万工程", "1310", "ESI", "“2+N”服务体系"]
+
+
+def test_html_links_a_label_that_ends_in_an_angle_bracket_in_full(editable):
+    settings, secret = editable
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    created = app.post("/entries", json={"headword": "算力券>>", "definition": "面向中小企业的算力补贴凭证。"},
+                       headers={"Authorization": f"Bearer {secret}"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    text = "发放<算力券>>，推进百千万工程"
+    answer = post(app, {"text": text, "format": "html"})
+    assert [link["surface"] for link in answer["links"]] == ["算力券>>", "百千万工程"]
+    page = rendered(answer["html"])
+    assert "".join(page.text) == text
+    assert [inner for _, inner in page.anchors] == ["算力券>>", "百千万工程"]
+    assert answer["html"].startswith("发放&lt;<a ")
 
 
 def test_html_of_a_text_without_links_is_the_text_escaped(client):
@@ -626,7 +726,7 @@ def test_random_texts_link_the_same_through_the_api(kb, real_client):
     texts = random_texts(kb, 100, seed=7)
     results = post(real_client, {"texts": texts, "format": "html"})["results"]
     for text, result in zip(texts, results, strict=True):
-        assert result == kb.link(text, format="html")
+        assert result == kb.link(text, format="html", base_url="http://localhost")  # the test client's host
         assert "".join(rendered(result["html"]).text) == text
 
 
@@ -696,6 +796,7 @@ def test_kb_link_prints_what_post_link_sends(tiny, client, monkeypatch, capsys, 
     monkeypatch.setenv("KB_CORPUS_DIR", str(tiny.corpus_dir))
     monkeypatch.setenv("KB_DATA_DIR", str(tiny.data_dir))
     monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KB_PUBLIC_URL", "http://localhost/")  # the test client's host: the same absolute URLs
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     assert main(["link", *argv]) == 0
     printed = json.loads(capsys.readouterr().out)
