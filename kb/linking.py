@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from kb.matcher import Match, Scan
 from kb.model import Entry
+from kb.normalize import has_astral
 from kb.ranking import KIND_RANK, newest_first
 from kb.snapshot import Snapshot
 
@@ -24,7 +25,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")  # = too: "==="
 CHOSEN_BY = ("only", "prefer", "context", "longest", "rank")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Link:
     start: int
     end: int
@@ -36,11 +37,26 @@ class Link:
     summary: str
     url: str
     # every entry these words may name, the chosen one first: {"id", "headword", "document"}
-    candidates: list[dict]
+    candidates: tuple[dict, ...]
     ambiguous: bool  # the candidates belong to more than one document
     # see CHOSEN_BY: the only candidate; of the document preferred; of the document the rest of the text links
     # (its context); the longest reading of these words; the best ranked of one label's entries
     chosen_by: str
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Where a match links, the same for every match of one key naming the same entries: what a Link shares."""
+
+    entry: Entry
+    summary: str
+    url: str  # the lookup path, without the service's address
+    candidates: tuple[dict, ...]
+    ambiguous: bool
+    chosen_by: str
+
+
+READINGS_KEPT = 50_000  # readings a linker keeps (one per key and candidates, in practice a few thousand)
 
 
 def summarize(definition: str, limit: int = SUMMARY_CHARS) -> str:
@@ -71,8 +87,8 @@ class Linker:
 
     def __init__(self, snapshot: Snapshot):
         self._snap = snapshot
-        self._summaries: dict[str, str] = {}
-        self._urls: dict[tuple[str, str], str] = {}  # (key, entry id) -> its lookup path
+        # (key, ids, other readings' ids, preferred document, why) -> where such a match links
+        self._readings: dict[tuple, _Reading] = {}
 
     def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
         snap = self._snap
@@ -102,31 +118,44 @@ class Linker:
         matches = self._matches(scan, prefer)
         if prefer is None and (context := self._context(matches)) is not None:
             prefer, reason = context, "context"
-            matches = self._matches(scan, prefer)
+            if any(entries[i].document == context for _, _, others in matches for i in others):
+                matches = self._matches(scan, prefer)  # a reading of the context's was left out: choose again
         found: list[Link] = []
         seen: set[str] = set()
         utf16 = _Utf16(text)
+        readings = self._readings
+        if len(readings) > READINGS_KEPT:
+            readings.clear()
         for match, ids, others in matches:
-            entry = self._pick(match.key, ids, prefer)
+            reading = readings.get((match.key, ids, others, prefer, reason))
+            if reading is None:
+                reading = readings[match.key, ids, others, prefer, reason] = self._reading(
+                    match.key, ids, others, prefer, reason)
+            entry = reading.entry
             if first_only and entry.id in seen:
                 continue
             seen.add(entry.id)
-            named = [entry, *(entries[i] for i in (*ids, *others) if i != entry.id)]
-            documents_named = {e.document for e in named}
-            if len(named) == 1:
-                chosen_by = "only"
-            elif entry.document == prefer and len(documents_named) > 1:
-                chosen_by = reason
-            else:
-                chosen_by = "longest" if len(ids) == 1 else "rank"
-            if entry.id not in self._summaries:
-                self._summaries[entry.id] = summarize(entry.definition)
             found.append(Link(match.start, match.end, utf16[match.start], utf16[match.end],
-                              text[match.start:match.end], entry.id, entry.headword, self._summaries[entry.id],
-                              base_url + self._url(match.key, entry),
-                              [{"id": e.id, "headword": e.headword, "document": e.document} for e in named],
-                              len(documents_named) > 1, chosen_by))
+                              text[match.start:match.end], entry.id, entry.headword, reading.summary,
+                              base_url + reading.url, reading.candidates, reading.ambiguous, reading.chosen_by))
         return found
+
+    def _reading(self, key: str, ids: tuple[str, ...], others: tuple[str, ...], prefer: str | None,
+                 reason: str) -> _Reading:
+        """Where a match of ``key`` naming ``ids`` (and, read otherwise, ``others``) links, and why."""
+        entries = self._snap.entries
+        entry = self._pick(key, ids, prefer)
+        named = [entry, *(entries[i] for i in (*ids, *others) if i != entry.id)]
+        documents = {e.document for e in named}
+        if len(named) == 1:
+            chosen_by = "only"
+        elif entry.document == prefer and len(documents) > 1:
+            chosen_by = reason
+        else:
+            chosen_by = "longest" if len(ids) == 1 else "rank"
+        return _Reading(entry, summarize(entry.definition), term_url(self._choose(key, (entry.id,))[1]),
+                        tuple({"id": e.id, "headword": e.headword, "document": e.document} for e in named),
+                        len(documents) > 1, chosen_by)
 
     def _matches(self, scan: Scan, prefer: str | None) -> list[tuple[Match, tuple[str, ...], tuple[str, ...]]]:
         """Each match with the entries it names and the other readings' entries, of this snapshot."""
@@ -164,19 +193,12 @@ class Linker:
             ids = preferred
         return self._choose(key, ids)[0]
 
-    def _url(self, key: str, entry: Entry) -> str:
-        """The lookup path of the entry's own spelling of the label, which resolves to that entry first."""
-        cached = self._urls.get((key, entry.id))
-        if cached is None:
-            cached = self._urls[key, entry.id] = term_url(self._choose(key, (entry.id,))[1])
-        return cached
-
 
 class _Utf16:
     """Code-point offsets to UTF-16 offsets (JavaScript's), counting the astral characters before."""
 
     def __init__(self, text: str):
-        self._astral = [m.start() for m in _ASTRAL.finditer(text)]
+        self._astral = [m.start() for m in _ASTRAL.finditer(text)] if has_astral(text) else []
 
     def __getitem__(self, index: int) -> int:
         return index + bisect.bisect_left(self._astral, index) if self._astral else index

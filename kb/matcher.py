@@ -14,7 +14,7 @@ from kb.normalize import ACRONYM, ACRONYM_CHAR, fold_fast, label_key
 from kb.quantities import is_quantity
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Match:
     start: int
     end: int
@@ -77,8 +77,9 @@ class LabelMatcher:
             for target, document in owners.items():
                 by_document[document] = by_document.get(document, ()) + (target,)
             shapes = tuple(sorted(edges.get(key, ()), key=lambda e: -len(e[0]) - len(e[1])))
-            self._automaton.add_word(key, (key, _Targets(tuple(owners), by_document, shapes),
-                                           bool(ACRONYM.fullmatch(key))))
+            acronym = bool(ACRONYM.fullmatch(key))
+            edged = acronym or bool(ACRONYM_CHAR.match(key[0]) or ACRONYM_CHAR.match(key[-1]))
+            self._automaton.add_word(key, (key, _Targets(tuple(owners), by_document, shapes), acronym, edged))
         self.size = len(grouped)
         if grouped:
             self._automaton.make_automaton()
@@ -100,13 +101,15 @@ class LabelMatcher:
         found: list[_Candidate] = []
         if not self.size:
             return found
-        for end, (key, targets, acronym) in self._automaton.iter(folded):
+        for end, (key, targets, acronym, edged) in self._automaton.iter(folded):
             start = end - len(key) + 1
-            first, last = offsets[start], offsets[end]
-            if acronym and last - first + 1 != len(key):
-                continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
-            if _stands_alone(text, first, last + 1, key):
-                found.append((start, end + 1, key, targets.within(documents), targets))
+            if edged:  # a key that begins or ends with a letter or digit: what stands beside it matters
+                first, last = offsets[start], offsets[end]
+                if acronym and last - first + 1 != len(key):
+                    continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
+                if not _stands_alone(text, first, last + 1, key):
+                    continue
+            found.append((start, end + 1, key, targets.within(documents), targets))
         return found
 
     def scan(self, text: str, documents: frozenset[str] | None = None) -> Scan:
@@ -153,11 +156,12 @@ class Scan:
 
     def __init__(self, text: str, offsets, candidates: list[_Candidate]):
         self.text, self.offsets = text, offsets
-        merged: dict[_Span, tuple[list[str], _Targets]] = {}
+        merged: dict[_Span, tuple[tuple[str, ...], _Targets]] = {}
         for start, end, key, ids, targets in candidates:
             if ids:
-                into = merged.setdefault((start, end, key), ([], targets))[0]
-                into += [i for i in ids if i not in into]
+                if (start, end, key) in merged:  # the same key from the base and the layer over it
+                    ids = tuple(dict.fromkeys(merged[start, end, key][0] + ids))
+                merged[start, end, key] = (ids, targets)
         self._merged = merged
         self._spans = sorted(merged, key=lambda span: (span[0], -(span[1] - span[0])))
 
@@ -173,7 +177,7 @@ def _overlapping(spans: list[_Span], starts: list[int], longest: int, start: int
             if start < s[1]]
 
 
-def _choose(text: str, offsets, merged: dict[_Span, tuple[list[str], _Targets]], spans: list[_Span],
+def _choose(text: str, offsets, merged: dict[_Span, tuple[tuple[str, ...], _Targets]], spans: list[_Span],
             prefer: str | None) -> list[Match]:
     if prefer is not None:
         preferred = [s for s in spans if set(merged[s][0]) & set(merged[s][1].by_document.get(prefer, ()))]
@@ -194,11 +198,12 @@ def _choose(text: str, offsets, merged: dict[_Span, tuple[list[str], _Targets]],
     found = []
     for start, end, key in chosen:
         named, targets = merged[start, end, key]
-        others: list[str] = []
-        for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
-            others += [i for i in merged[span][0] if i not in named and i not in others]
+        others: tuple[str, ...] = ()
+        if left_out:
+            for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
+                others += tuple(i for i in merged[span][0] if i not in named and i not in others)
         first, last = _widen(text, offsets[start], offsets[end - 1] + 1, targets.edges)
-        found.append(Match(first, last, key, tuple(named), tuple(others)))
+        found.append(Match(first, last, key, named, others))
     return found
 
 
@@ -212,12 +217,17 @@ def _edges(text: str) -> tuple[str, str]:
     return text[:start], text[end:]
 
 
+_OPENING, _CLOSING = "“‘《「", "”’》」"
+
+
 def _widen(text: str, start: int, end: int, edges: tuple[tuple[str, str], ...]) -> tuple[int, int]:
     """The span with what the label prints around its key, where the text has it too (a link of 双碳> takes the
     >), else with the quote it opens or closes: 亮诺亮绩亮牌”行动 -> “亮诺亮绩亮牌”行动."""
     for head, tail in edges:
         if text.startswith(head, start - len(head)) and text.startswith(tail, end) and start >= len(head):
             return start - len(head), end + len(tail)
+    if not ((start > 0 and text[start - 1] in _OPENING) or (end < len(text) and text[end] in _CLOSING)):
+        return start, end  # no quote beside the span: nothing to balance
     for left, right in (("“", "”"), ("‘", "’"), ("《", "》"), ("「", "」")):
         span = text[start:end]
         if span.count(right) > span.count(left) and start > 0 and text[start - 1] == left:
