@@ -70,7 +70,7 @@ def _is_weak_core(core: str) -> bool:
 
 
 def labels(headword: str, definition: str) -> list[Label]:
-    """Every label of an entry, most specific first, without two of the same key and kind."""
+    """Every label of an entry, most specific first, each text once (as its most specific kind)."""
     found: list[Label] = [Label(headword, "headword")]
     unquoted = strip_quotes(headword)
     if unquoted != headword:
@@ -92,14 +92,17 @@ def labels(headword: str, definition: str) -> list[Label]:
             found.append(Label(alias, "alias"))
     for component in components(headword, definition):
         found.append(Label(component.label, "component"))
-    seen: set[tuple[str, str]] = set()
-    unique: list[Label] = []
+    return _unique(found)
+
+
+def _unique(found: list[Label]) -> list[Label]:
+    """Each text once, as the first kind it came as (names before components): “两重” is a headword of
+    “两重”“两新” and a quoted core of it, listed once. Texts differ as printed: “双百”行动 and 双百行动 both stay."""
+    unique: dict[str, Label] = {}
     for label in found:
-        key = (label.text, label.kind)
-        if label_key(label.text) and key not in seen:
-            seen.add(key)
-            unique.append(label)
-    return unique
+        if label_key(label.text):
+            unique.setdefault(label.text, label)
+    return list(unique.values())
 
 
 def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
@@ -114,9 +117,5 @@ def entry_from_state(entry_id: str, state: dict[str, Any]) -> Entry:
         found = [lb for lb in found if lb.kind != "component"] + [Label(c.label, "component") for c in parts]
     else:
         parts = tuple(components(headword, definition))
-    unique: dict[tuple[str, str], Label] = {}
-    for label in found:  # as the glossary does: by text and kind, so “双百”行动 and 双百行动 both stay
-        if label_key(label.text):
-            unique.setdefault((label.text, label.kind), label)
     return Entry(entry_id, headword, definition, state.get("document"), state.get("number"),
-                 state.get("full_name"), tuple(unique.values()), parts, page=state.get("page"))
+                 state.get("full_name"), tuple(_unique(found)), parts, page=state.get("page"))

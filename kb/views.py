@@ -56,7 +56,7 @@ def entry_view(snap: Snapshot, entry: Entry, with_passages: bool = True) -> dict
     view: dict[str, Any] = {
         "id": entry.id, "number": entry.number, "headword": entry.headword,
         "definition": entry.definition, "full_name": entry.full_name, "page": entry.page,
-        "labels": [lb.text for lb in entry.labels if lb.kind != "component"],
+        "labels": list(dict.fromkeys(entry.names)),  # once each, though a store built before kept kinds apart
         "components": [{"label": c.label, "meaning": c.meaning} for c in entry.components],
         "related": [{"id": r.id, "headword": r.headword} for r in related(snap, entry)],
         "document": None if doc is None else {"id": doc.id, "title": doc.title, "date": doc.date},

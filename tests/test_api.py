@@ -217,6 +217,15 @@ def test_every_entry_by_its_id(client, kb):
         assert ok(client.get(f"/entries/{entry.id}")) == kb.entry_view(entry)
 
 
+def test_an_entrys_labels_never_repeat(client, kb):
+    for entry in kb.entries():
+        labels = ok(client.get(f"/entries/{entry.id}"))["labels"]
+        assert len(labels) == len(set(labels)) and set(labels) == set(entry.names), entry.id
+    # 双向揭榜挂帅 is both the unquoted headword and the quoted core of “双向揭榜挂帅”
+    labels = ok(client.get("/entries/sichuan-2026:7"))["labels"]
+    assert labels[:2] == ["“双向揭榜挂帅”", "双向揭榜挂帅"] and labels.count("双向揭榜挂帅") == 1
+
+
 def test_ids_are_stable_when_the_same_corpus_is_built_again(client, kb, tmp_path):
     again = make_settings(tmp_path, dict(REPORTS))
     build(again)
