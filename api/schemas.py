@@ -8,6 +8,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
+from kb.paging import KEYSET_CURSOR_PATTERN
+from kb.searching import HIGHLIGHTS_IN
 
 
 class _Args(Schema):
@@ -61,11 +63,17 @@ class SpanField(fields.List):
                          metadata={"description": "[start, end) code-point offsets into the text"}, **kwargs)
 
 
+_AMBIGUOUS = {"description": "the words name entries of several reports, none of them the passage's own: "
+                              "this is one of the senses they may have"}
+
+
 class EntryPassageSchema(Schema):
     id = fields.String(required=True)
+    document = fields.String(required=True, metadata={"description": "the report the passage is in"})
     text = fields.String(required=True)
     section = fields.List(fields.String(), required=True)
     cited = fields.Boolean(required=True, metadata={"description": "the passage cites the entry with a marker"})
+    ambiguous = fields.Boolean(required=True, metadata=_AMBIGUOUS)
     uses = SpanField(required=True)
 
 
@@ -91,10 +99,19 @@ class MatchSchema(Schema):
         ["headword", "core", "full_name", "alias", "component", "normalized"]))
 
 
+class TermEntrySchema(EntrySchema):
+    match = fields.Nested(MatchSchema, required=True, metadata={"description": "how the term names this entry"})
+
+
+class TermArgs(_Args):
+    document = fields.String(load_default=None, validate=validate.Length(min=1), metadata={
+        "description": "only the entries of this report (and editors', which belong to none)"})
+
+
 class TermSchema(Schema):
     query = fields.String(required=True)
-    match = fields.Nested(MatchSchema, required=True)
-    entries = fields.List(fields.Nested(EntrySchema), required=True, metadata={"description": "best first"})
+    match = fields.Nested(MatchSchema, required=True, metadata={"description": "the first entry's match"})
+    entries = fields.List(fields.Nested(TermEntrySchema), required=True, metadata={"description": "best first"})
 
 
 class TermListArgs(_Args):
@@ -154,6 +171,7 @@ class PassageSchema(Schema):
 
 class PassageEntrySchema(EntryRefSchema):
     cited = fields.Boolean(required=True)
+    ambiguous = fields.Boolean(required=True, metadata=_AMBIGUOUS)
     uses = SpanField(required=True)
 
 
@@ -176,23 +194,33 @@ class PassagePageSchema(Schema):
 # -- search ---------------------------------------------------------------------------------------
 class SearchArgs(_Args):
     q = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
-        "description": 'words (all required, any order), "quoted phrases", acronyms such as 3%2B1%2BN'})
+        "description": 'words (all required, any order; unspaced words are found as typed first, then apart), '
+                       '"quoted phrases" (as typed only), acronyms such as 3%2B1%2BN'})
     document = fields.String(load_default=None)
     type = fields.String(load_default=None, validate=validate.OneOf(SEARCH_TYPES))
     limit = _limit(10)
-    cursor = _cursor()
+    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
+        "description": "the `next_cursor` of the previous page (a place in the ranking: a write between two "
+                       "pages neither repeats nor skips a hit)"})
 
 
 class SearchHitSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(SEARCH_TYPES))
     id = fields.String(required=True)
     document = fields.String(allow_none=True, required=True)
-    score = fields.Float(required=True)
+    score = fields.Float(required=True, metadata={
+        "description": "hits come best first; the integer part says how the hit matches: 3 its text holds the "
+                       "query as typed, 2 every word of it, 1 and 0 the same with the help of its section headings"})
     headword = fields.String(metadata={"description": "entries only"})
     section = fields.List(fields.String(), metadata={"description": "passages only"})
-    snippet = fields.String(required=True)
-    offset = fields.Integer(required=True, metadata={"description": "where the snippet starts in the text"})
+    snippet = fields.String(required=True, metadata={"description": "a window of the text, or of the heading or "
+                                                                    "label that holds the query (highlights_in)"})
+    offset = fields.Integer(required=True, metadata={"description": "where the snippet starts in that string"})
     highlights = SpanField(required=True)
+    highlights_in = fields.String(required=True, validate=validate.OneOf(HIGHLIGHTS_IN), metadata={
+        "description": "where the snippet and its highlights (never none) are from: text; heading, when the "
+                       "text holds nothing of the query and one of section does (the deepest such); label, an "
+                       "entry's label that its text does not print"})
 
 
 class SearchResultSchema(Schema):

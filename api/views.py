@@ -22,15 +22,17 @@ def _cached(view):
 
 @blp.route("/terms/<path:term>", parameters=[{"in": "path", "name": "term", "required": True, "schema": {
     "type": "string", "minLength": 1, "maxLength": MAX_TERM}}])
+@blp.arguments(s.TermArgs(), location="query")
 @blp.response(200, s.TermSchema())
-@blp.alt_response(404, **NOT_FOUND, description="No entry has this label; `suggestions` lists close labels")
+@blp.alt_response(404, **NOT_FOUND, description="No entry (of the document) has this label, `suggestions` "
+                  "lists close labels; or no such document")
 @_cached
-def get_term(term: str):
-    """Resolve a term by any of its labels, in any width, case or script.
+def get_term(args: dict, term: str):
+    """Resolve a term by any of its labels, in any width, case or script; `document` scopes it to one report.
 
     Send `+` and `/` as they are in the path (`/terms/3+2`); a query string would need `%2B`.
     """
-    return get_kb().lookup(term)
+    return get_kb().lookup(term, args["document"])
 
 
 @blp.route("/terms")

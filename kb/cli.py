@@ -106,7 +106,7 @@ def cmd_passages(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_lookup(args: argparse.Namespace, settings: Settings) -> int:
     kb = KnowledgeBase.open(settings)
     try:
-        _print_json(kb.lookup(args.term))
+        _print_json(kb.lookup(args.term, args.document))
     except TermNotFound as missing:
         _print_json({"query": args.term, "match": None, "entries": [], "suggestions": missing.suggestions})
         return 1
@@ -191,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_passages)
     p = sub.add_parser("lookup", help="print every entry a term names, with the passages that use it")
     p.add_argument("term")
+    p.add_argument("--document", help="only this document's entries (and editors')")
     p.set_defaults(run=cmd_lookup)
     p = sub.add_parser("search", help="full-text search over entries and passages, printed as JSON")
     p.add_argument("query", help='words (all required), "quoted phrases" and acronyms such as 3+1+N')

@@ -2,10 +2,15 @@
 definition names. The one place for these rules: a build applies them to the whole corpus, an editor's
 write to what it changes (see ``affected``).
 
-- An entry is named in the passages of its own report; an editor's entry (it has no report) in every report.
-- Leftmost-longest among the entries in scope: an entry of another report never hides a shorter label.
+- A passage of any report that uses an entry's label mentions the entry (a county report without a glossary
+  that says 百千万工程 mentions the entry of the report that defines it). Where the words name entries of
+  several reports (or editors' entries, which belong to none), the passage mentions the entry of its own
+  report if there is one, else each of them, marked ambiguous.
+- Leftmost-longest, except that the passage's own report's labels win where they overlap others': an entry
+  of another report never hides a shorter label of the passage's own.
 - A passage cites the entry of its report whose number its marker gives (［2］ -> that report's entry 2).
-- An entry's related entries are those its definition names (in scope), unless an editor listed them.
+- An entry's related entries are those its definition names among its own report's entries and editors'
+  (every entry, for an editor's own), unless an editor listed them.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ Matcher = LabelMatcher | LayeredMatcher
 
 
 def scope(entry: Entry) -> frozenset[str] | None:
-    """The documents whose passages may name the entry (None: every document)."""
+    """The documents whose entries' definitions may name the entry as related (None: every document)."""
     return None if entry.document is None else frozenset((entry.document,))
 
 
@@ -30,12 +35,18 @@ def passage_uses(passage: Passage, matcher: Matcher, entries: Mapping[str, Entry
                  order: Callable[[str], int]) -> list[Use]:
     """The entries a passage cites or mentions, in ``order``, with the spans of their labels."""
     spans: dict[str, list[tuple[int, int]]] = {}
-    for match in matcher.find(passage.text, frozenset((passage.document,))):
-        for target in match.targets:
-            if target in entries:
-                spans.setdefault(target, []).append((match.start, match.end))
+    ambiguous: set[str] = set()
+    for match in matcher.find(passage.text, None, passage.document):
+        named = [t for t in match.targets if t in entries]
+        own = [t for t in named if entries[t].document == passage.document]
+        if own:
+            named = own
+        elif len(named) > 1:
+            ambiguous.update(named)
+        for target in named:
+            spans.setdefault(target, []).append((match.start, match.end))
     cited = {f"{passage.document}:{c.number}" for c in passage.citations} & entries.keys()
-    return [Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ())))
+    return [Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ())), entry in ambiguous)
             for entry in sorted(cited | spans.keys(), key=order)]
 
 
@@ -109,7 +120,7 @@ def affected(before: Entry | None, after: Entry | None, uses_of: Callable[[str],
     entries = {entry_id} if after is not None else set()
     for version in (before, after):
         if version is not None:
-            keys, documents = name_keys(version), scope(version)
-            passages |= set(naming(keys, documents, "passage"))
-            entries |= set(naming(keys, documents, "entry"))
+            keys = name_keys(version)
+            passages |= set(naming(keys, None, "passage"))  # a passage of any report may mention it
+            entries |= set(naming(keys, scope(version), "entry"))
     return passages, entries - ({entry_id} if after is None else set())

@@ -128,15 +128,19 @@ class KnowledgeBase:
         return {"passages": [views.passage_view(p) for p in shown], "total": len(found), "next_cursor": following}
 
     # -- lookup ----------------------------------------------------------------------------------
-    def resolve(self, term: str) -> tuple[list[Entry], str, str]:
-        return lookup.resolve(self.snapshot, term)
+    def resolve(self, term: str, document: str | None = None) -> list[lookup.Resolved]:
+        if document is not None:
+            self.document(document)
+        return lookup.resolve(self.snapshot, term, document)
 
-    def lookup(self, term: str) -> dict[str, Any]:
-        """The JSON answer for a term: every entry it names with the passages that use it."""
+    def lookup(self, term: str, document: str | None = None) -> dict[str, Any]:
+        """The JSON answer for a term: every entry it names (of ``document`` and editors', if given), best
+        first, each with how it matched and the passages that use it; ``match`` is the first entry's."""
         snap = self.snapshot
-        found, label, by = lookup.resolve(snap, term)
-        return {"query": term, "match": {"label": label, "by": by},
-                "entries": [views.entry_view(snap, e) for e in found]}
+        found = self.resolve(term, document)
+        return {"query": term, "match": {"label": found[0].label, "by": found[0].by},
+                "entries": [{**views.entry_view(snap, r.entry), "match": {"label": r.label, "by": r.by}}
+                            for r in found]}
 
     def suggest(self, term: str, limit: int = 10) -> list[str]:
         return lookup.suggest(self.snapshot, term, limit)

@@ -21,25 +21,37 @@ class _Hit:
     kind: str
 
 
-def resolve(snap: Snapshot, term: str) -> tuple[list[Entry], str, str]:
-    """Entries that ``term`` names, best first, with the label that matched and how."""
-    hits = [_Hit(e, text, kind) for e, text, kind in snap.by_key.get(label_key(term), ())]
+@dataclass(frozen=True)
+class Resolved:
+    """An entry a term names, with the label of it that matched and how: the label's kind when the term is
+    that label as printed (quotes aside), else "normalized" (another width, case or script)."""
+
+    entry: Entry
+    label: str
+    by: str
+
+
+def resolve(snap: Snapshot, term: str, document: str | None = None) -> list[Resolved]:
+    """The entries that ``term`` names, best first (of ``document`` and editors' only, if given), each with
+    how it matched: one entry may match as a headword, another as a quoted core."""
+    hits = [_Hit(e, text, kind) for e, text, kind in snap.by_key.get(label_key(term), ())
+            if document is None or e.document in (None, document)]
     if not hits:
         raise TermNotFound(term, suggest(snap, term))
     query = term.strip()
 
+    def exact(hit: _Hit) -> bool:
+        return query in (hit.label, strip_quotes(hit.label))
+
     def rank(hit: _Hit) -> tuple:
-        exact = query in (hit.label, strip_quotes(hit.label))
         doc = snap.documents.get(hit.entry.document or "")
-        return KIND_RANK.get(hit.kind, 9), not exact, "" if doc is None else newest_first(doc.date), hit.entry.id
+        return (KIND_RANK.get(hit.kind, 9), not exact(hit), hit.label != query,  # 两新 before “两新” for 两新
+                "" if doc is None else newest_first(doc.date), hit.entry.id)
 
     best: dict[str, _Hit] = {}
     for hit in sorted(hits, key=rank):
         best.setdefault(hit.entry.id, hit)
-    ordered = list(best.values())
-    top = ordered[0]
-    by = top.kind if query in (top.label, strip_quotes(top.label)) else "normalized"
-    return [h.entry for h in ordered], top.label, by
+    return [Resolved(h.entry, h.label, h.kind if exact(h) else "normalized") for h in best.values()]
 
 
 def suggest(snap: Snapshot, term: str, limit: int = 10) -> list[str]:

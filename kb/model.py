@@ -79,12 +79,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class Use:
-    """Where a passage uses an entry: the spans of its labels and whether it cites the entry."""
+    """Where a passage uses an entry: the spans of its labels, whether it cites the entry, and whether the words
+    may name another entry as well."""
 
     entry: str
     passage: str
     cited: bool
     spans: tuple[tuple[int, int], ...] = ()
+    # the words name entries of several other reports, and this is one of them (the passage's own report has
+    # no entry of that name): see kb.derive
+    ambiguous: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from kb.model import Document, Entry, Passage, Use
+from kb.ranking import newest_first
 from kb.snapshot import Snapshot
 
 
@@ -24,10 +25,21 @@ def related(snap: Snapshot, entry: Entry) -> list[Entry]:
     return [snap.entries[i] for i in snap.related.get(entry.id, ()) if i in snap.entries]
 
 
-def passages_using(snap: Snapshot, entry: Entry) -> list[tuple[Passage, Use]]:
-    """Passages that cite the entry first, then those that mention it, each group in document order."""
-    found = [(snap.passages[u.passage], u) for u in snap.uses_of(entry.id) if u.passage in snap.passages]
-    return sorted(found, key=lambda pu: (not pu[1].cited, pu[0].document, pu[0].order))
+def passages_using(snap: Snapshot, entry: Entry, document: str | None = None) -> list[tuple[Passage, Use]]:
+    """The passages that use the entry (of ``document`` only, if given): its own report's first, those that
+    cite it before those that mention it; then the other reports' mentions, the newest report first; each
+    report's in document order."""
+    found = [(p, u) for u in snap.uses_of(entry.id)
+             if (p := snap.passages.get(u.passage)) is not None and document in (None, p.document)]
+    newest = {d.id: (newest_first(d.date), d.id) for d in snap.documents.values()}
+    return sorted(found, key=lambda pu: (pu[0].document != entry.document, not pu[1].cited,
+                                         newest.get(pu[0].document, ("", "")), pu[0].order))
+
+
+def passage_use_view(passage: Passage, use: Use) -> dict[str, Any]:
+    """A passage as an entry's view lists it: where it uses the entry, and how."""
+    return {"id": passage.id, "document": passage.document, "text": passage.text, "section": list(passage.section),
+            "cited": use.cited, "ambiguous": use.ambiguous, "uses": [list(span) for span in use.spans]}
 
 
 def document_view(snap: Snapshot, doc: Document) -> dict[str, Any]:
@@ -45,7 +57,7 @@ def passage_detail(snap: Snapshot, passage: Passage) -> dict[str, Any]:
     """A passage with the entries it cites or mentions, and where."""
     view = passage_view(passage)
     view["entries"] = [
-        {"id": u.entry, "headword": snap.entries[u.entry].headword, "cited": u.cited,
+        {"id": u.entry, "headword": snap.entries[u.entry].headword, "cited": u.cited, "ambiguous": u.ambiguous,
          "uses": [list(span) for span in u.spans]}
         for u in snap.uses.get(passage.id, ()) if u.entry in snap.entries]
     return view
@@ -62,8 +74,5 @@ def entry_view(snap: Snapshot, entry: Entry, with_passages: bool = True) -> dict
         "document": None if doc is None else {"id": doc.id, "title": doc.title, "date": doc.date},
     }
     if with_passages:
-        view["passages"] = [
-            {"id": p.id, "text": p.text, "section": list(p.section), "cited": u.cited,
-             "uses": [list(span) for span in u.spans]}
-            for p, u in passages_using(snap, entry)]
+        view["passages"] = [passage_use_view(p, u) for p, u in passages_using(snap, entry)]
     return view

@@ -110,10 +110,11 @@ def test_a_term_in_any_spelling_answers_what_lookup_says(client, kb, term):
     assert set(answer["match"]) == {"label", "by"}
     for entry in answer["entries"]:
         assert set(entry) == {"id", "number", "headword", "definition", "full_name", "page", "labels", "components",
-                              "related", "document", "passages"}
+                              "related", "document", "passages", "match"}
+        assert set(entry["match"]) == {"label", "by"}
         assert set(entry["document"]) == {"id", "title", "date"}
         for passage in entry["passages"]:
-            assert set(passage) == {"id", "text", "section", "cited", "uses"}
+            assert set(passage) == {"id", "document", "text", "section", "cited", "ambiguous", "uses"}
 
 
 def test_every_label_in_every_width_and_script_names_its_entry(client, kb):
@@ -133,14 +134,18 @@ def test_the_exact_label_is_matched_by_its_kind_and_another_spelling_is_normaliz
     assert ok(client.get(path("百千萬工程")))["match"] == {"label": "百千万工程", "by": "normalized"}
 
 
-def test_entries_come_best_first_and_their_passages_cited_first_then_in_document_order(client, kb):
+def test_entries_come_best_first_and_their_passages_own_report_first_cited_first_then_in_order(client, kb):
+    newest = sorted(kb.documents(), key=lambda document: document.date, reverse=True)
+    assert len({document.date for document in newest}) == len(newest)  # so the order is the date's alone
+    ranks = {document.id: i for i, document in enumerate(newest)}
     for entry in kb.entries():
         answer = ok(client.get(path(entry.headword)))
-        assert [e["id"] for e in answer["entries"]] == [e.id for e in kb.resolve(entry.headword)[0]]
+        assert [e["id"] for e in answer["entries"]] == [r.entry.id for r in kb.resolve(entry.headword)]
         for view in answer["entries"]:
-            order = [(not p["cited"], kb.passage(p["id"]).document, kb.passage(p["id"]).order)
-                     for p in view["passages"]]
+            order = [(p["document"] != view["document"]["id"], not p["cited"], ranks[p["document"]],
+                      kb.passage(p["id"]).order) for p in view["passages"]]
             assert order == sorted(order) and len(set(order)) == len(order), view["id"]
+            assert all(p["document"] == kb.passage(p["id"]).document for p in view["passages"])
 
 
 def test_passages_of_an_entry_are_exactly_those_whose_detail_names_it_with_the_same_spans(client, kb):
@@ -556,7 +561,8 @@ def test_openapi_document_validates(spec):
 
 # Requests that give each status of each route, on the app with a KB (and without one, for 503).
 SAMPLES = {
-    "/terms/{term}": [path("百千万工程"), path("百千万")],
+    "/terms/{term}": [path("百千万工程"), path("百千万"), path("百千万工程") + "?document=qingcheng-2024",
+                      path("百千万工程") + "?document="],
     "/terms": ["/terms?prefix=%E7%99%BE", "/terms?document=nowhere", "/terms?limit=0"],
     "/entries/{entry_id}": ["/entries/qingcheng-2024:1", "/entries/nowhere:1", "/entries/qingcheng-2024:1?revision=x"],
     "/documents": ["/documents"],

@@ -84,8 +84,47 @@ def test_every_passage_that_uses_a_label_is_found(kb, doc_id):
     for entry in kb.entries(doc_id):
         keys = {label_key(name) for name in entry.names}
         expected = {p.id for p in kb.passages(doc_id) if any(k in label_key(p.text) for k in keys)}
-        found = {p.id for p, use in kb.passages_using(entry) if use.spans}
+        found = {p.id for p, use in kb.passages_using(entry) if use.spans and p.document == doc_id}
         assert found == expected, entry.headword
+        assert not any(use.ambiguous for p, use in kb.passages_using(entry) if p.document == doc_id)
+
+
+def test_passages_of_other_reports_mention_an_entry_unless_their_own_report_defines_the_words(kb):
+    """Across reports: a passage whose folded text holds a label mentions its entry, unless the passage's own
+    report has an entry of that label or of one that overlaps it there (两重两新 in a report defining 两重
+    and 两新); the mention is ambiguous when several reports' entries have the label."""
+    owners: dict[str, set[str]] = {}  # label key -> the entries it names
+    for entry in kb.entries():
+        for name in entry.names:
+            owners.setdefault(label_key(name), set()).add(entry.id)
+
+    def places(folded: str, key: str) -> list[tuple[int, int]]:
+        return [(m.start(), m.start() + len(key)) for m in re.finditer(f"(?={re.escape(key)})", folded)]
+
+    own_places = {}  # passage -> where its own report's labels stand
+    for passage in kb.passages():
+        folded = label_key(passage.text)
+        own_places[passage.id] = [span for entry in kb.entries(passage.document) for name in entry.names
+                                  for span in places(folded, label_key(name))]
+    mentioned = 0
+    for entry in kb.entries():
+        keys = {label_key(name) for name in entry.names}
+        expected: dict[str, bool] = {}  # passage -> ambiguous
+        for passage in kb.passages():
+            if passage.document == entry.document:
+                continue
+            folded = label_key(passage.text)
+            for key in (k for k in keys if k in folded):
+                if any(kb.entry(i).document == passage.document for i in owners[key]):
+                    continue
+                if all(any(a < end and start < b for a, b in own_places[passage.id])
+                       for start, end in places(folded, key)):
+                    continue
+                expected[passage.id] = expected.get(passage.id, False) or len(owners[key]) > 1
+        found = {p.id: use.ambiguous for p, use in kb.passages_using(entry) if p.document != entry.document}
+        assert found == expected, entry.id
+        mentioned += len(found)
+    assert mentioned > 0
 
 
 def test_terms_used_again_without_markers_are_mentions(kb):

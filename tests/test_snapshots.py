@@ -35,8 +35,9 @@ def state(snap: Snapshot) -> dict:
                     for i, e in snap.entries.items()},
         "versions": {i: v for i, v in snap.versions.items() if v},
         "deleted": set(snap.deleted),
-        "uses": {p: sorted((u.entry, u.cited, u.spans) for u in found) for p, found in snap.uses.items() if found},
-        "by_entry": {e: sorted((u.passage, u.cited, u.spans) for u in found)
+        "uses": {p: sorted((u.entry, u.cited, u.spans, u.ambiguous) for u in found)
+                 for p, found in snap.uses.items() if found},
+        "by_entry": {e: sorted((u.passage, u.cited, u.spans, u.ambiguous) for u in found)
                      for e, found in snap.by_entry.items() if found},
         "related": {e: r for e, r in snap.related.items() if r},
         "by_key": {k: sorted(e.id for e, _, _ in rows) for k, rows in snap.by_key.items()},
@@ -64,9 +65,12 @@ def agree(writer: KnowledgeBase, follower: KnowledgeBase, settings) -> None:
     content = store.load()
     now = current_entries(content.corpus, content.edits)
     whole = derive_all(content.passages, now.entries, now.listed)
-    stored = {p: sorted((u.entry, u.cited, u.spans) for u in found) for p, found in content.uses.items() if found}
-    assert stored == {p: sorted((u.entry, u.cited, u.spans) for u in found) for p, found in whole.uses.items()
-                      if found}, "the rows an edit wrote are not what a whole derivation gives"
+
+    def rows(uses: dict) -> dict:
+        return {p: sorted((u.entry, u.cited, u.spans, u.ambiguous) for u in found)
+                for p, found in uses.items() if found}
+
+    assert rows(content.uses) == rows(whole.uses), "the rows an edit wrote are not what a whole derivation gives"
     assert {e: r for e, r in content.related.items() if r} == {e: r for e, r in whole.related.items() if r}
     expected = state(Snapshot.from_content(content))
     assert state(writer.snapshot) == expected, "the writer's own next snapshot"

@@ -38,7 +38,7 @@ from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.
 )
 
 # Bumped when what a build derives changes meaning: a store derived otherwise is derived again when it opens.
-DERIVED = "2"  # uses and related entries of the entries as they are now, editors' changes included
+DERIVED = "3"  # uses (mentions across reports, ambiguous ones marked) and related entries, editors' changes in
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ class Store:
             for chunk in _chunks(list(derived.related)):
                 conn.execute(delete(related).where(related.c.entry.in_(chunk)))
         _insert(conn, uses, [
-            {"passage": passage, "entry": u.entry, "cited": u.cited, "spans": json.dumps(u.spans), "ord": i}
+            {"passage": passage, "entry": u.entry, "cited": u.cited, "spans": json.dumps(u.spans), "ord": i,
+             "ambiguous": u.ambiguous}
             for passage, found in derived.uses.items() for i, u in enumerate(found)])
         _insert(conn, related, [
             {"entry": entry, "other": other, "ord": i}
@@ -218,7 +219,8 @@ class Store:
         found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
         for r in _rows(conn, uses, uses.c.passage, passage_ids):
             found.setdefault(r.passage, []).append(
-                Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans))))
+                Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans)),
+                    bool(r.ambiguous)))
         return found
 
     def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:

@@ -71,7 +71,7 @@ uses = Table(
     "passage_uses", metadata,
     Column("passage", String(220), nullable=False, index=True), Column("entry", String(220), nullable=False),
     Column("cited", Boolean, nullable=False), Column("spans", Text, nullable=False),
-    Column("ord", Integer, nullable=False),
+    Column("ord", Integer, nullable=False), Column("ambiguous", Boolean),
 )
 related = Table(
     "entry_related", metadata,
