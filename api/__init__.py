@@ -14,8 +14,7 @@ OPENAPI = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",  # served with its files from swagger-ui-bundle (api.openapi), no CDN
 }
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import Conflict, PreconditionRequired, UnprocessableEnt
 
 from api import schemas as s
 from api.auth import SECURITY, requires
+from api.http import JSON_BODY
 from api.state import get_kb
 from kb import tokens
 from kb.editing import EDITABLE, StaleEntry
@@ -15,7 +16,8 @@ from kb.knowledge import KnowledgeBase
 from kb.model import Entry
 
 blp = Blueprint("editors", __name__, description="Editors' writes and admins' tokens (Bearer tokens)")
-WRITE_ERRORS = (401, 403, 413, 422)
+blp.ARGUMENTS_PARSER = JSON_BODY  # 415 for a body that is not sent as JSON, 400 for one that is not JSON
+WRITE_ERRORS = (400, 401, 403, 413, 415, 422)  # every write with a JSON body
 
 
 def _errors(*statuses: int):
@@ -26,9 +28,9 @@ def _errors(*statuses: int):
     return wrap
 
 
-_RESPONSES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 412: "PRECONDITION_FAILED",
-              413: "REQUEST_ENTITY_TOO_LARGE", 422: "UNPROCESSABLE_ENTITY", 428: "PRECONDITION_REQUIRED",
-              503: "SERVICE_UNAVAILABLE"}
+_RESPONSES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
+              412: "PRECONDITION_FAILED", 413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+              422: "UNPROCESSABLE_ENTITY", 428: "PRECONDITION_REQUIRED", 503: "SERVICE_UNAVAILABLE"}
 
 
 def entry_etag(kb: KnowledgeBase, entry: Entry) -> str:

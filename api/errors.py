@@ -1,4 +1,4 @@
-"""Every error leaves as application/problem+json (RFC 9457); kb's errors map to statuses in one table."""
+"""Every error leaves as application/problem+json (RFC 9457); kb's errors map to statuses and types in one table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.editing import LabelTaken, StaleEntry, UnknownRelated
 from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound, TextTooLong
@@ -34,33 +34,66 @@ STATUS: dict[type[KBError], int] = {
     IngestError: 500,
 }
 
-# problem types, relative URI references (RFC 9457 3.1.1) documented in the README
-TYPES = {
+# Problem types: relative URI references (RFC 9457 3.1.1). Every one the API sends is named in this module,
+# and the README's table lists exactly these (tests/test_errors.py compares the two).
+BLANK = "about:blank"  # RFC 9457 4.2.1: nothing to add to what the status says
+VALIDATION_ERROR = "/problems/validation-error"
+MALFORMED_JSON = "/problems/malformed-json"
+
+# the type of each of kb's errors (every one in STATUS has one)
+TYPES: dict[type[KBError], str] = {
     TermNotFound: "/problems/term-not-found",
     NotFound: "/problems/not-found",
     InvalidRequest: "/problems/invalid-request",
+    InvalidRole: VALIDATION_ERROR,
     LabelTaken: "/problems/label-taken",
     UnknownRelated: "/problems/unknown-related",
+    TextTooLong: BLANK,
+    TokenNameTaken: "/problems/token-taken",
+    TokenRevoked: "/problems/token-revoked",
     StaleEntry: "/problems/stale-entry",
     KBNotBuilt: "/problems/not-ready",
     SearchBusy: "/problems/busy",
-    TokenRevoked: "/problems/token-revoked",
+    IngestError: BLANK,
+}
+
+# the HTTP layer's own problems (werkzeug's, flask-smorest's and the views'), with the statuses they come with
+HTTP_TYPES: dict[str, tuple[int, ...]] = {
+    VALIDATION_ERROR: (422,),  # a request that does not validate
+    MALFORMED_JSON: (400,),  # MalformedJson below
+    BLANK: (400, 401, 403, 404, 405, 409, 413, 415, 428, 500),
 }
 
 
-def problem(status: int, detail: str, type_: str = "about:blank", **extra) -> Response:
+def problem_types() -> dict[str, set[int]]:
+    """Every problem type the API sends, with the statuses each comes with."""
+    found: dict[str, set[int]] = {uri: set(statuses) for uri, statuses in HTTP_TYPES.items()}
+    for kind, uri in TYPES.items():
+        found.setdefault(uri, set()).add(STATUS[kind])
+    return found
+
+
+class MalformedJson(BadRequest):
+    """A JSON endpoint's body is not JSON (or not UTF-8): says what is wrong and where."""
+
+    problem_type = MALFORMED_JSON
+
+
+def problem(status: int, detail: str, type_: str = BLANK, **extra) -> Response:
     body = {"type": type_, "title": HTTPStatus(status).phrase, "status": status, "detail": detail, **extra}
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 
 def from_kb_error(error: KBError) -> Response:
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 500)
-    type_ = next((uri for kind, uri in TYPES.items() if isinstance(error, kind)), "about:blank")
+    type_ = next((uri for kind, uri in TYPES.items() if isinstance(error, kind)), BLANK)
     extra: dict = {}
     if isinstance(error, TermNotFound):
         extra["suggestions"] = error.suggestions
     if isinstance(error, InvalidRequest):
         extra["errors"] = {"query": {error.parameter: [error.message]}}
+    if isinstance(error, InvalidRole):
+        extra["errors"] = {"json": {"role": [str(error)]}}
     if isinstance(error, LabelTaken):
         extra["entries"] = sorted({i for ids in error.taken.values() for i in ids})
     if isinstance(error, UnknownRelated):
@@ -82,7 +115,8 @@ def from_http_exception(error: HTTPException) -> Response:
     detail = data.get("message") or error.description or HTTPStatus(status).description
     if status == 422 and messages:
         detail = "the request does not validate: " + _summary(messages)
-    response = problem(status, detail, "/problems/validation-error" if status == 422 else "about:blank", **extra)
+    type_ = getattr(error, "problem_type", VALIDATION_ERROR if status == 422 else BLANK)
+    response = problem(status, detail, type_, **extra)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     if status == 401:

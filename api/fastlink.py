@@ -1,8 +1,9 @@
 """POST /link's hot path: a request for one text is answered before Flask (chat tools send many small ones).
 
-The request is validated by the same marshmallow schema as the view; what it does not take (a batch, a bad
-field, a body too big, not JSON) goes on to the Flask view untouched, which answers it (422, 413) as
-problem+json. Once taken, the request is answered here, errors included (as the view would: problem+json),
+The request is validated by the same marshmallow schema as the view, its body read by the same rules
+(api.http: a JSON Content-Type, UTF-8 JSON); what it does not take (a batch, a bad field, a body too big or
+chunked, not sent as JSON, not JSON) goes on to the Flask view untouched, which answers it (422, 413, 415, 400)
+as problem+json. Once taken, the request is answered here, errors included (as the view would: problem+json),
 never run a second time; tests pin that both paths give the same bytes.
 """
 
@@ -15,8 +16,8 @@ import logging
 from marshmallow import ValidationError
 from werkzeug.wsgi import get_current_url
 
-from api.errors import from_kb_error, problem
-from api.http import CORS_HEADERS
+from api.errors import MalformedJson, from_kb_error, problem
+from api.http import CORS_HEADERS, is_json, parse_json
 from api.schemas import LinkRequestSchema
 from kb.errors import KBError
 from kb.knowledge import MAX_LINK_CHARS
@@ -35,7 +36,7 @@ class FastLink:
     def __call__(self, environ: dict, start_response):
         holder = self.app.extensions.get("kb")
         if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/link" or holder is None
-                or holder.kb is None or not environ.get("CONTENT_TYPE", "").startswith("application/json")):
+                or holder.kb is None or not is_json(environ.get("CONTENT_TYPE"))):
             return self.wsgi_app(environ, start_response)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -67,9 +68,9 @@ class FastLink:
 def _one_text(raw: bytes) -> dict | None:
     """The request's fields, if the schema takes it and it asks for one text within the limit."""
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
         args = _SCHEMA.load(body) if isinstance(body, dict) else None
-    except (ValueError, ValidationError):
+    except (MalformedJson, ValidationError):
         return None
     if args is None or "text" not in args or len(args["text"]) > MAX_LINK_CHARS:
         return None

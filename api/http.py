@@ -1,14 +1,22 @@
 """HTTP conventions for every request: CORS, Cache-Control, ETag and 304, the once-a-request freshness check,
-and filling the cache of rendered answers (api.answers serves them)."""
+filling the cache of rendered answers (api.answers serves them), and what a JSON body must be (the body limit,
+a chunked body included; JSON, in UTF-8)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+from typing import Any
 
 from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.http import parse_options_header
 
 from api.answers import AnswerCache, CachedAnswers, raw_target
+from api.errors import MalformedJson
 from api.state import loaded_kb
 
 CACHED_STATUSES = (200, 404)
@@ -47,9 +55,99 @@ def body_etag(body: bytes) -> str:
     return hashlib.sha1(body).hexdigest()[:24]
 
 
+# -- JSON bodies ------------------------------------------------------------------------------------
+def is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON: application/json or an application/*+json type, UTF-8 if it names
+    a charset at all (RFC 8259 8.1: JSON between systems is UTF-8)."""
+    mimetype, options = parse_options_header(content_type or "")
+    mimetype = mimetype.lower()
+    json_type = mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+    return json_type and options.get("charset", "utf-8").lower() in ("utf-8", "utf8")
+
+
+def require_json(content_type: str | None) -> None:
+    """415 unless ``content_type`` names JSON (see ``is_json``)."""
+    if not is_json(content_type):
+        sent = f"this one is {content_type}" if content_type else "this one has no Content-Type"
+        raise UnsupportedMediaType(f"send the body as application/json (in UTF-8); {sent}")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body's value; if it is not UTF-8 or not JSON, MalformedJson (400) says what is wrong and where."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedJson(f"the body is not UTF-8: {error.reason} at byte {error.start}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedJson(f"the body is not JSON: {error.msg} at line {error.lineno}, column {error.colno} "
+                            f"(character {error.pos})") from None
+    except RecursionError:  # "[[[[...": Python's parser gives up on deep nesting
+        raise MalformedJson("the body is not JSON that can be read: it is nested too deeply") from None
+
+
+def has_body(environ: dict) -> bool:
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or _chunked(environ)
+
+
+def _chunked(environ: dict) -> bool:
+    return "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, strict about a JSON body: 415 unless it is sent as JSON, 400 (malformed-json) where it
+    is not JSON; no body at all (or an empty one) is no fields, and the schema says what is missing."""
+
+    def load_json(self, req, schema) -> Any:
+        content_type = req.headers.get("Content-Type")
+        if not content_type and not has_body(req.environ):
+            return missing
+        require_json(content_type)
+        raw = req.get_data(cache=True)
+        return parse_json(raw) if raw else missing
+
+
+JSON_BODY = JsonBodyParser()  # the parser of every blueprint with a JSON body (blp.ARGUMENTS_PARSER)
+
+
+class ChunkedBody:
+    """WSGI middleware: a chunked body (Transfer-Encoding: chunked, no Content-Length) is read here and handed
+    on as if it had come with a Content-Length: all of it if it is within the limit, else its first limit + 1
+    bytes, which the app refuses (413) as it does any body over the limit. (werkzeug alone cuts such a body at
+    the limit without a word: a JSON endpoint then answered 400 for a body that was too big.)"""
+
+    def __init__(self, wsgi_app, limit: int):
+        self.wsgi_app = wsgi_app
+        self.limit = limit
+
+    def __call__(self, environ: dict, start_response):
+        # only a server that ends the stream itself (gunicorn, werkzeug's) says where a chunked body ends
+        if _chunked(environ) and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
+            body = _read_at_most(environ["wsgi.input"], self.limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["HTTP_TRANSFER_ENCODING"]  # no longer chunked (werkzeug ignores a length beside it)
+        return self.wsgi_app(environ, start_response)
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    chunks, read = [], 0
+    while read < size:
+        chunk = stream.read(min(64 * 1024, size - read))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        read += len(chunk)
+    return b"".join(chunks)
+
+
+# -- every request --------------------------------------------------------------------------------------
 def init(app: Flask) -> None:
     cache = AnswerCache()
     limit = app.config.get("MAX_CONTENT_LENGTH")
+    if limit:
+        app.wsgi_app = ChunkedBody(app.wsgi_app, limit)
     app.wsgi_app = CachedAnswers(app, cache)
 
     @app.before_request
@@ -62,6 +160,8 @@ def init(app: Flask) -> None:
 
     @app.after_request
     def conventions(response):
+        if response.status_code == 204:  # no content, so no type of it (flask-smorest sets one)
+            response.headers.pop("Content-Type", None)
         if request.method == "OPTIONS":
             response.headers.update(PREFLIGHT_HEADERS)
         response.headers.update(CORS_HEADERS)

@@ -8,16 +8,21 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from api import schemas as s
+from api.http import JSON_BODY
 from api.state import get_kb, public_url
 
 blp = Blueprint("links", __name__, description="Link every term and acronym in a text")
+blp.ARGUMENTS_PARSER = JSON_BODY  # 415 for a body that is not sent as JSON, 400 for one that is not JSON
 
 
 @blp.route("/link", methods=["POST"])
 @blp.arguments(s.LinkRequestSchema())
 @blp.response(200, s.LinkAnswerSchema())
+@blp.alt_response(400, response="BAD_REQUEST", description="The body is not JSON (or not UTF-8)")
 @blp.alt_response(404, response="NOT_FOUND", description="A document in `documents` does not exist")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE", description="A text over 100,000 characters")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE", description="A body over 1 MB, a text over 100,000 "
+                  "characters")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE", description="The body is not sent as application/json")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def link(body: dict):
     """Every label of every entry in the text (editors' labels as soon as they are written), under the

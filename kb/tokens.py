@@ -19,6 +19,8 @@ TOKEN_BYTES = 32
 
 
 class TokenNameTaken(KBError):
+    """A live token has the name already (a revoked token's name may be given again)."""
+
     def __init__(self, name: str):
         self.name = name
         super().__init__(f"a token named {name!r} exists already")
