@@ -10,6 +10,7 @@ from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
 from kb.paging import KEYSET_CURSOR_PATTERN
 from kb.searching import HIGHLIGHTS_IN
+from kb.views import SOURCES
 
 
 class _Args(Schema):
@@ -89,8 +90,12 @@ class EntrySchema(Schema):
     components = fields.List(fields.Nested(ComponentSchema), required=True)
     related = fields.List(fields.Nested(EntryRefSchema), required=True)
     document = fields.Nested(DocumentRefSchema, allow_none=True)
-    passages = fields.List(fields.Nested(EntryPassageSchema),
-                           metadata={"description": "cited first, then mentions, each in document order"})
+    passages = fields.List(fields.Nested(EntryPassageSchema), metadata={
+        "description": "its own report's first (cited first, then mentions), then other reports' mentions, the "
+                       "newest report first; each report's in document order; the first 50"})
+    passages_total = fields.Integer(metadata={"description": "how many passages use it"})
+    passages_next_cursor = fields.String(allow_none=True, metadata={
+        "description": "the `cursor` of /entries/{id}/passages for the passages after those listed"})
 
 
 class MatchSchema(Schema):
@@ -187,6 +192,52 @@ class PageArgs(_Args):
 
 class PassagePageSchema(Schema):
     passages = fields.List(fields.Nested(PassageSchema), required=True)
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class EntryPassageArgs(PageArgs):
+    document = fields.String(load_default=None, validate=validate.Length(min=1),
+                             metadata={"description": "only this report's passages"})
+
+
+class EntryPassagePageSchema(Schema):
+    passages = fields.List(fields.Nested(EntryPassageSchema), required=True,
+                           metadata={"description": "in the order of the entry's view"})
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class EntryListArgs(_Args):
+    document = fields.String(load_default=None, validate=validate.Length(min=1),
+                             metadata={"description": "only this report's entries"})
+    source = fields.String(load_default=None, validate=validate.OneOf(SOURCES), metadata={
+        "description": "corpus: from a report's glossary (edited or not); editor: made by an editor"})
+    changed_since = fields.Integer(load_default=None, validate=validate.Range(min=0), metadata={
+        "description": "only the entries changed after this revision (a build that printed them otherwise, an "
+                       "editor's write), oldest change first, with those deleted since (`deleted`); pass the "
+                       "answer's `revision` next time to follow the KB"})
+    limit = _limit(20)
+    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
+        "description": "the `next_cursor` of the previous page (a write between two pages neither repeats nor "
+                       "skips an entry)"})
+
+
+class ListedEntrySchema(Schema):
+    id = fields.String(required=True)
+    deleted = fields.Boolean(required=True, metadata={"description": "deleted by an editor or no longer in its "
+                                                                     "report (then only `id` and `revision` say more)"})
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    document = fields.String(allow_none=True, required=True)
+    number = fields.Integer(allow_none=True, required=True)
+    headword = fields.String(allow_none=True, required=True)
+    version = fields.Integer(required=True, metadata={"description": "editors' writes to it (0: as printed)"})
+    revision = fields.Integer(required=True, metadata={"description": "the KB revision that last changed it"})
+
+
+class EntryListSchema(Schema):
+    revision = fields.Integer(required=True, metadata={"description": "the KB's revision this page was read at"})
+    entries = fields.List(fields.Nested(ListedEntrySchema), required=True)
     total = fields.Integer(required=True)
     next_cursor = fields.String(allow_none=True, required=True)
 

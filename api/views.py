@@ -45,6 +45,29 @@ def list_terms(args: dict):
     return get_kb().terms(args["prefix"], args["q"], args["document"], args["limit"], args["cursor"])
 
 
+@blp.route("/entries")
+@blp.arguments(s.EntryListArgs(), location="query")
+@blp.response(200, s.EntryListSchema())
+@blp.alt_response(404, **NOT_FOUND, description="No such document")
+@_cached
+def list_entries(args: dict):
+    """The entries, a page at a time: of a `document`, from a `source`, or `changed_since` a revision (with
+    those deleted since), for apps that keep a copy of the glossary."""
+    return get_kb().entries_page(args["document"], args["source"], args["changed_since"], args["limit"],
+                                 args["cursor"])
+
+
+@blp.route("/entries/<string:entry_id>/passages")
+@blp.arguments(s.EntryPassageArgs(), location="query")
+@blp.response(200, s.EntryPassagePageSchema())
+@blp.alt_response(404, **NOT_FOUND, description="No such entry or document")
+@_cached
+def list_entry_passages(args: dict, entry_id: str):
+    """The passages that use an entry (of one `document`, if given), in the order of its view, a page at a
+    time."""
+    return get_kb().entry_passages(entry_id, args["document"], args["limit"], args["cursor"])
+
+
 @blp.route("/entries/<string:entry_id>")
 @blp.arguments(s.EntryAtArgs(), location="query")
 @blp.response(200, s.EntryRevisionSchema())

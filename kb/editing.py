@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from kb import derive
+from kb import derive, model
 from kb.errors import KBError, NotFound
 from kb.labels import entry_from_state
 from kb.live import Live
@@ -32,7 +32,7 @@ from kb.store import entries as entry_rows
 from kb.store import labels as label_rows
 
 EDITABLE = ("headword", "definition", "full_name", "labels", "components", "related")
-EDITOR_PREFIX = "editor:"
+EDITOR_PREFIX = model.EDITOR_PREFIX
 # naming(keys, documents, kind): the passages or entries ("passage" | "entry") whose text holds one of keys
 Naming = Callable[[Snapshot, set[str], "frozenset[str] | None", str], Iterable[str]]
 

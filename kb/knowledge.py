@@ -120,6 +120,21 @@ class KnowledgeBase:
         """Passages that cite the entry first, then those that mention it, each group in document order."""
         return views.passages_using(self.snapshot, entry)
 
+    def entries_page(self, document: str | None = None, source: str | None = None, changed_since: int | None = None,
+                     limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """The entries a page at a time, filtered; ``changed_since``: those changed (or gone) after it."""
+        if document is not None:
+            self.document(document)
+        return views.entries_page(self.snapshot, document, source, changed_since, limit, cursor)
+
+    def entry_passages(self, entry_id: str, document: str | None = None, limit: int = 20,
+                       cursor: str | None = None) -> dict[str, Any]:
+        """The passages that use an entry (of one document, if given), a page at a time."""
+        entry = self.entry(entry_id)
+        if document is not None:
+            self.document(document)
+        return views.entry_passages(self.snapshot, entry, document, limit, cursor)
+
     def passages_page(self, document: str, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         """A document's passages in document order, a page at a time."""
         check_limit(limit)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+EDITOR_PREFIX = "editor:"  # the ids of editors' own entries; a report's are "<document>:<number>"
+
 
 @dataclass(frozen=True)
 class IngestWarning:

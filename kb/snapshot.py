@@ -38,7 +38,7 @@ class Snapshot:
     def __init__(self, store_id: str, revision: int, documents: dict[str, Document], passages: dict[str, Passage],
                  current: Current, uses: dict[str, tuple[Use, ...]], related: dict[str, tuple[str, ...]],
                  indexes: Indexes, base: LabelMatcher, layer: dict[str, Entry | None],
-                 static: _Static):
+                 static: _Static, changed: dict[str, int], retired: dict[str, int]):
         self.store_id = store_id
         self.revision = revision
         self.documents = documents
@@ -57,6 +57,8 @@ class Snapshot:
         self._base = base
         self._layer = layer
         self._static = static
+        self.changed = changed  # entry id -> the revision that last changed it (live or gone)
+        self.retired = retired  # corpus entries a build no longer found -> that build
 
     # -- making one ----------------------------------------------------------------------------
     @classmethod
@@ -82,7 +84,8 @@ class Snapshot:
         passages = {p.id: p for p in content.passages}
         return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
                    {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
-                   _matcher_from(frozen_keys), {}, _Static.of(passages))
+                   _matcher_from(frozen_keys), {}, _Static.of(passages), content.changed,
+                   {i: r for i, r in content.retired.items() if i not in current.entries})
 
     def with_entries(self, changed: Mapping[str, Entry | None]) -> tuple[dict[str, Entry], Matcher, dict[str, int]]:
         """The live entries, the label matcher and the order as they are once ``changed`` holds (None: gone).
@@ -136,7 +139,9 @@ class Snapshot:
         if len(layer) > LAYER_LIMIT:  # built whole again, from keys folded already
             base, layer = _matcher_from(by_key), {}
         snapshot = Snapshot(self.store_id, revision, self.documents, self.passages, current, uses, related,
-                            Indexes(by_entry, by_key, names, order, by_document), base, layer, self._static)
+                            Indexes(by_entry, by_key, names, order, by_document), base, layer, self._static,
+                            {**self.changed, **dict.fromkeys(changed, revision)},
+                            {i: r for i, r in self.retired.items() if i not in changed})
         if layer:
             snapshot.__dict__["matcher"] = matcher  # the layered matcher of this very content, made already
         return snapshot

@@ -6,9 +6,12 @@ import hashlib
 import json
 from typing import Any
 
-from kb.model import Document, Entry, Passage, Use
+from kb.model import EDITOR_PREFIX, Document, Entry, Passage, Use
+from kb.paging import check_limit, decode_keyset, encode_cursor, encode_keyset, page
 from kb.ranking import newest_first
 from kb.snapshot import Snapshot
+
+PASSAGES_SHOWN = 50  # passages an entry's view lists; the rest page through /entries/{id}/passages
 
 
 def entry_tag(snap: Snapshot, entry: Entry) -> str:
@@ -40,6 +43,52 @@ def passage_use_view(passage: Passage, use: Use) -> dict[str, Any]:
     """A passage as an entry's view lists it: where it uses the entry, and how."""
     return {"id": passage.id, "document": passage.document, "text": passage.text, "section": list(passage.section),
             "cited": use.cited, "ambiguous": use.ambiguous, "uses": [list(span) for span in use.spans]}
+
+
+SOURCES = ("corpus", "editor")  # where an entry comes from: a report's glossary, or an editor who made it
+
+
+def source_of(entry_id: str) -> str:
+    return "editor" if entry_id.startswith(EDITOR_PREFIX) else "corpus"
+
+
+def entries_page(snap: Snapshot, document: str | None = None, source: str | None = None,
+                 changed_since: int | None = None, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """The entries, a page at a time: of ``document``, from ``source``, or changed after revision
+    ``changed_since`` (then oldest change first, with the entries deleted or retired since as ``deleted``, so
+    that a client can follow the KB). Keyset paging: a write between two pages neither repeats nor skips one."""
+    check_limit(limit)
+    after = decode_keyset(cursor)
+    rows: list[tuple[int, str, Entry | None]] = []  # (sort key, id, the entry or None: gone)
+    for entry in snap.entries.values():
+        if document in (None, entry.document) and source in (None, source_of(entry.id)):
+            changed = snap.changed.get(entry.id, 0)
+            if changed_since is None or changed > changed_since:
+                rows.append((changed if changed_since is not None else snap.order[entry.id], entry.id, entry))
+    if changed_since is not None:
+        gone = {**dict.fromkeys(snap.deleted, 0), **snap.retired}
+        for entry_id, retired in gone.items():
+            changed = max(snap.changed.get(entry_id, 0), retired)
+            if (changed > changed_since and source in (None, source_of(entry_id))
+                    and (document is None or entry_id.startswith(f"{document}:"))):
+                rows.append((changed, entry_id, None))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    total = len(rows)
+    if after is not None:
+        rows = [row for row in rows if (row[0], row[1]) > after]
+    shown = rows[:limit]
+    return {"revision": snap.revision, "total": total,
+            "entries": [_listed(snap, entry_id, entry) for _, entry_id, entry in shown],
+            "next_cursor": encode_keyset(shown[-1][0], shown[-1][1]) if len(rows) > limit else None}
+
+
+def _listed(snap: Snapshot, entry_id: str, entry: Entry | None) -> dict[str, Any]:
+    return {"id": entry_id, "deleted": entry is None, "source": source_of(entry_id),
+            "document": None if entry is None else entry.document,
+            "number": None if entry is None else entry.number,
+            "headword": None if entry is None else entry.headword,
+            "version": snap.versions.get(entry_id, 0), "revision": snap.changed.get(entry_id, 0)
+            if entry is not None else max(snap.changed.get(entry_id, 0), snap.retired.get(entry_id, 0))}
 
 
 def document_view(snap: Snapshot, doc: Document) -> dict[str, Any]:
@@ -74,5 +123,18 @@ def entry_view(snap: Snapshot, entry: Entry, with_passages: bool = True) -> dict
         "document": None if doc is None else {"id": doc.id, "title": doc.title, "date": doc.date},
     }
     if with_passages:
-        view["passages"] = [passage_use_view(p, u) for p, u in passages_using(snap, entry)]
+        using = passages_using(snap, entry)
+        view["passages"] = [passage_use_view(p, u) for p, u in using[:PASSAGES_SHOWN]]
+        view["passages_total"] = len(using)
+        view["passages_next_cursor"] = encode_cursor(PASSAGES_SHOWN) if len(using) > PASSAGES_SHOWN else None
     return view
+
+
+def entry_passages(snap: Snapshot, entry: Entry, document: str | None = None, limit: int = 20,
+                   cursor: str | None = None) -> dict[str, Any]:
+    """The passages that use an entry (of ``document`` only, if given), a page at a time, in the order of
+    the entry's view (whose ``passages_next_cursor`` goes on here)."""
+    check_limit(limit)
+    using = passages_using(snap, entry, document)
+    shown, following = page(using, limit, cursor)
+    return {"passages": [passage_use_view(p, u) for p, u in shown], "total": len(using), "next_cursor": following}

@@ -110,7 +110,7 @@ def test_a_term_in_any_spelling_answers_what_lookup_says(client, kb, term):
     assert set(answer["match"]) == {"label", "by"}
     for entry in answer["entries"]:
         assert set(entry) == {"id", "number", "headword", "definition", "full_name", "page", "labels", "components",
-                              "related", "document", "passages", "match"}
+                              "related", "document", "passages", "passages_total", "passages_next_cursor", "match"}
         assert set(entry["match"]) == {"label", "by"}
         assert set(entry["document"]) == {"id", "title", "date"}
         for passage in entry["passages"]:
@@ -565,6 +565,9 @@ SAMPLES = {
                       path("百千万工程") + "?document="],
     "/terms": ["/terms?prefix=%E7%99%BE", "/terms?document=nowhere", "/terms?limit=0"],
     "/entries/{entry_id}": ["/entries/qingcheng-2024:1", "/entries/nowhere:1", "/entries/qingcheng-2024:1?revision=x"],
+    "/entries": ["/entries", "/entries?document=nowhere", "/entries?source=book"],
+    "/entries/{entry_id}/passages": ["/entries/qingcheng-2024:2/passages", "/entries/nowhere:1/passages",
+                                     "/entries/qingcheng-2024:2/passages?limit=0"],
     "/documents": ["/documents"],
     "/documents/{document_id}": ["/documents/qingcheng-2024", "/documents/nowhere"],
     "/documents/{document_id}/passages": ["/documents/qingcheng-2024/passages", "/documents/nowhere/passages",

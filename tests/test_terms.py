@@ -133,3 +133,130 @@ def test_an_editors_entry_belongs_to_every_reports_scope(tmp_path):
         assert entry["id"] == created.get_json()["id"]
     # and the county's passage mentions it at once
     assert used(entry) == [(COUNTY, False, False)]
+
+
+# -- an entry's passages, a page at a time ----------------------------------------------------------------
+def test_an_entrys_passages_page_by_page_and_by_report(client):
+    [entry] = term(client, "百千万工程")["entries"]
+    url = f"/entries/{entry['id']}/passages"
+    pages, cursor = [], None
+    while True:
+        answer = ok(client.get(url, query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}))
+        pages += answer["passages"]
+        assert answer["total"] == entry["passages_total"] == len(entry["passages"])
+        if (cursor := answer["next_cursor"]) is None:
+            break
+    assert pages == entry["passages"] and entry["passages_next_cursor"] is None
+    county = ok(client.get(url, query_string={"document": COUNTY}))
+    assert county["passages"] == [p for p in entry["passages"] if p["document"] == COUNTY] and county["total"] == 3
+    assert "nowhere-1999" in assert_problem(client.get(url, query_string={"document": "nowhere-1999"}), 404)["detail"]
+    assert_problem(client.get("/entries/nowhere-1999:1/passages"), 404)
+
+
+def test_a_view_lists_the_first_fifty_passages_and_the_rest_page(tmp_path):
+    """A term a report uses in sixty paragraphs: the view lists fifty, its cursor pages on to the rest."""
+    paragraphs = [f"第{i}项工作：推进清溪计划第{i}个项目，完善流域治理、生态修复、产业配套和群众参与的长效机制，"
+                  "确保项目按期建成见效。" for i in range(1, 61)]  # a line a paragraph, as web pages give them
+    body = "\n".join(paragraphs)
+    report = (f"2024年清溪区政府工作报告\n——2024年1月5日在清溪区人民代表大会上\n各位代表：\n一、工作安排\n{body}\n"
+              "名词解释\n1.清溪计划：指清溪流域综合治理计划。\n")
+    settings = make_settings(tmp_path, {"qingxi-2024": report})
+    build(settings)
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    [entry] = term(app, "清溪计划")["entries"]
+    assert len(entry["passages"]) == 50 and entry["passages_total"] == 60
+    rest = ok(app.get(f"/entries/{entry['id']}/passages",
+                      query_string={"cursor": entry["passages_next_cursor"], "limit": 100}))
+    assert [p["text"] for p in entry["passages"] + rest["passages"]] == paragraphs and rest["next_cursor"] is None
+
+
+# -- GET /entries -------------------------------------------------------------------------------------------
+def listing(client, **query) -> list[dict]:
+    """Every page of GET /entries, concatenated (checking each page's total)."""
+    found, cursor, total = [], None, None
+    while True:
+        answer = ok(client.get("/entries", query_string={**query, **({"cursor": cursor} if cursor else {})}))
+        assert total in (None, answer["total"])
+        total = answer["total"]
+        found += answer["entries"]
+        if (cursor := answer["next_cursor"]) is None:
+            break
+    assert len(found) == total
+    return found
+
+
+def test_entries_list_every_entry_once_filtered_by_document_and_source(client):
+    every = listing(client, limit=1)
+    assert [e["id"] for e in every] == [e["id"] for e in listing(client, limit=100)]
+    expected = {f"{CITY}:1": "百千万工程", f"{CITY}:2": "“两新”", f"{PROVINCE}:1": "“两新”政策"}
+    assert {e["id"]: e["headword"] for e in every} == expected
+    assert all(e["source"] == "corpus" and e["version"] == 0 and not e["deleted"] for e in every)
+    assert [e["id"] for e in listing(client, document=CITY)] == [f"{CITY}:1", f"{CITY}:2"]
+    assert listing(client, document=COUNTY) == [] and listing(client, source="editor") == []
+    assert listing(client, source="corpus") == every
+    assert "nowhere-1999" in assert_problem(client.get("/entries?document=nowhere-1999"), 404)["detail"]
+    for query in ("source=book", "changed_since=-1", "limit=0", "cursor=zz"):
+        assert_problem(client.get(f"/entries?{query}"), 422)
+
+
+@pytest.fixture
+def editable(tmp_path):
+    settings = make_settings(tmp_path, REPORTS)
+    build(settings)
+    store = Store(make_engine(settings.database_url))
+    secret = tokens.create(store, "entries-editor", "editor")
+    store.engine.dispose()
+    return settings, {"Authorization": f"Bearer {secret}"}
+
+
+def test_changed_since_lists_what_editors_changed_and_deleted_oldest_first(editable):
+    settings, bearer = editable
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    start = ok(app.get("/entries"))["revision"]
+    assert listing(app, changed_since=start) == []
+    tag = app.get(f"/entries/{CITY}:1").headers["ETag"]
+    assert app.patch(f"/entries/{CITY}:1", json={"definition": "指县镇村三级联动的发展工程。"},
+                     headers={**bearer, "If-Match": tag}).status_code == 200
+    created = app.post("/entries", json={"headword": "典型镇", "definition": "指示范镇。"}, headers=bearer)
+    assert created.status_code == 201
+    tag = app.get(f"/entries/{PROVINCE}:1").headers["ETag"]
+    assert app.delete(f"/entries/{PROVINCE}:1", headers={**bearer, "If-Match": tag}).status_code == 204
+    changes = listing(app, changed_since=start)
+    assert [(e["id"], e["deleted"], e["source"], e["version"]) for e in changes] == [
+        (f"{CITY}:1", False, "corpus", 1), (created.get_json()["id"], False, "editor", 1),
+        (f"{PROVINCE}:1", True, "corpus", 1)]
+    revisions = [e["revision"] for e in changes]
+    assert revisions == sorted(revisions) and revisions[0] > start
+    assert listing(app, changed_since=revisions[0]) == changes[1:]
+    now = ok(app.get("/entries"))["revision"]
+    assert now == revisions[-1] and listing(app, changed_since=now) == []
+    assert [e["id"] for e in listing(app, source="editor")] == [created.get_json()["id"]]
+    # a deleted entry is not listed, except as a change
+    assert f"{PROVINCE}:1" not in [e["id"] for e in listing(app)]
+
+
+def test_changed_since_lists_what_a_rebuild_printed_otherwise_or_no_longer_has(editable):
+    settings, _ = editable
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    start = ok(app.get("/entries"))["revision"]
+    build(settings)  # the same reports again: nothing changed
+    assert listing(app, changed_since=start) == []
+    city = settings.corpus_dir / f"{CITY}.txt"
+    city.write_text(REPORTS[CITY].replace("高质量发展工程。", "高质量发展工程，2024年起实施。")
+                    .replace("2.“两新”：指大规模设备更新和消费品以旧换新。\n", ""), encoding="utf-8")
+    build(settings)
+    changes = listing(app, changed_since=start)
+    assert [(e["id"], e["deleted"]) for e in changes] == [(f"{CITY}:1", False), (f"{CITY}:2", True)]
+    assert ok(app.get(f"/entries/{CITY}:1"))["definition"].endswith("2024年起实施。")
+
+
+def test_a_write_between_two_pages_neither_repeats_nor_skips_an_entry(editable):
+    settings, bearer = editable
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    first = ok(app.get("/entries", query_string={"limit": 2}))
+    gone = first["entries"][0]["id"]
+    tag = app.get(f"/entries/{gone}").headers["ETag"]
+    assert app.delete(f"/entries/{gone}", headers={**bearer, "If-Match": tag}).status_code == 204
+    rest = ok(app.get("/entries", query_string={"limit": 2, "cursor": first["next_cursor"]}))
+    every = [e["id"] for e in first["entries"] + rest["entries"]]
+    assert every == [gone] + [e["id"] for e in listing(app)] and len(set(every)) == len(every)

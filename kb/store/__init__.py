@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from kb.derive import Derived, current_entries, derive_all
@@ -52,6 +52,9 @@ class Content:
     edits: list[Edit]
     uses: dict[str, list[Use]]  # passage id -> its uses
     related: dict[str, tuple[str, ...]]
+    # entry id -> the revision that last changed it: the build that printed it so, or an editor's last write
+    changed: dict[str, int] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)  # corpus entries a build no longer found -> that build
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Store:
             now = self.edits(conn)
             if now != seen:
                 derived = derive(now)
+            before = self._corpus_entries(conn)
+            printed = {r.id: r.revision for r in conn.execute(select(entries.c.id, entries.c.revision))}
             for table in CONTENT:
                 conn.execute(delete(table))
             _insert(conn, documents, [
@@ -104,7 +109,8 @@ class Store:
                  ensure_ascii=False), "text": p.text, "line": p.line} for p in all_passages])
             _insert(conn, entries, [
                 {"id": e.id, "document": e.document, "number": e.number, "headword": e.headword,
-                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line, "page": e.page}
+                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line, "page": e.page,
+                 "revision": printed.get(e.id) if _same(before.get(e.id), e) else revision}
                 for i, e in enumerate(corpus)])
             _insert(conn, labels, [
                 {"entry": e.id, "text": lb.text, "kind": lb.kind, "key": label_key(lb.text), "ord": i}
@@ -120,7 +126,7 @@ class Store:
             self.write_derived(conn, derived, replace=False)
             conn.execute(delete(meta).where(meta.c.key != "revision"))
             _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
-            log_change(conn, revision, "build")
+            log_change(conn, revision, "build", entries=before.keys() - {e.id for e in corpus})
         return revision
 
     def write_derived(self, conn: Connection, derived: Derived, replace: bool = True) -> None:
@@ -177,7 +183,16 @@ class Store:
         corpus = list(self._corpus_entries(conn).values())
         found = self._uses(conn)
         links = self._related(conn)
-        return Content(info, docs, psgs, corpus, self.edits(conn), found, links)
+        changed = {r.id: r.revision or 0 for r in conn.execute(select(entries.c.id, entries.c.revision))}
+        for r in conn.execute(select(revisions.c.entry, func.max(revisions.c.kb_revision).label("last"))
+                              .group_by(revisions.c.entry)):
+            changed[r.entry] = max(changed.get(r.entry, 0), r.last)
+        retired: dict[str, int] = {}
+        for r in conn.execute(select(changes.c.revision, changes.c.entries).where(changes.c.kind == "build")
+                              .order_by(changes.c.revision)):
+            retired.update((entry_id, r.revision) for entry_id in json.loads(r.entries or "[]"))
+        return Content(info, docs, psgs, corpus, self.edits(conn), found, links, changed,
+                       {i: r for i, r in retired.items() if i not in changed or changed[i] < r})
 
     def edits(self, conn: Connection, ids: Iterable[str] | None = None) -> list[Edit]:
         query = select(edits).order_by(edits.c.entry)
@@ -228,6 +243,14 @@ class Store:
         for r in _rows(conn, related, related.c.entry, entry_ids):
             found.setdefault(r.entry, []).append(r.other)
         return {k: tuple(v) for k, v in found.items()}
+
+
+def _same(before: Entry | None, after: Entry) -> bool:
+    """Whether a build prints an entry as the last one did (its line may move: that is no change to it)."""
+    return before is not None and (before.headword, before.definition, before.document, before.number,
+                                   before.full_name, before.labels, before.components, before.page) == (
+        after.headword, after.definition, after.document, after.number, after.full_name, after.labels,
+        after.components, after.page)
 
 
 def _rows(conn: Connection, table, key, ids: list[str] | None) -> Iterable:

@@ -22,8 +22,8 @@ class Change:
     revision: int
     kind: str
     entry: str | None = None
-    passages: tuple[str, ...] = ()
-    entries: tuple[str, ...] = ()
+    passages: tuple[str, ...] = ()  # an edit's: the passages whose uses it rewrote
+    entries: tuple[str, ...] = ()  # an edit's: the entries whose related it rewrote; a build's: those it removed
 
 
 def next_revision(conn: Connection) -> int:

@@ -40,6 +40,7 @@ entries = Table(
     Column("number", Integer), Column("headword", Text, nullable=False),
     Column("definition", Text, nullable=False), Column("full_name", Text),
     Column("ord", Integer, nullable=False), Column("line", Integer), Column("page", Integer),
+    Column("revision", Integer),  # the build that last printed it otherwise (GET /entries?changed_since=)
 )
 document_warnings = Table(
     "document_warnings", metadata,  # what a build found odd in each document, and what it did about it
