@@ -135,6 +135,7 @@ class NamedEntrySchema(EntryRefSchema):
 
 class TermItemSchema(Schema):
     label = fields.String(required=True)
+    used = fields.Integer(required=True, metadata={"description": "passages that use the entries it names"})
     entries = fields.List(fields.Nested(NamedEntrySchema), required=True)
 
 

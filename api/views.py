@@ -41,7 +41,9 @@ def get_term(args: dict, term: str):
 @blp.alt_response(404, **NOT_FOUND, description="No such document")
 @_cached
 def list_terms(args: dict):
-    """List labels with the entries they name; `prefix` autocompletes, shortest labels first."""
+    """List labels with the entries they name; `prefix` autocompletes: the label typed first, then the labels
+    it begins, the most used first, then the shortest (`q` finds labels it is inside, after those). A prefix
+    that is only punctuation or spaces (`“`) is a 422."""
     return get_kb().terms(args["prefix"], args["q"], args["document"], args["limit"], args["cursor"])
 
 

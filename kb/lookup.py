@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from kb.errors import TermNotFound
+from kb.errors import InvalidRequest, TermNotFound
 from kb.model import Entry
 from kb.normalize import label_key, strip_quotes
 from kb.paging import check_limit, page
@@ -72,9 +72,15 @@ def suggest(snap: Snapshot, term: str, limit: int = 10) -> list[str]:
 
 def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None, document: str | None = None,
           limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
-    """Labels (never components) with the entries they name: shortest first, for autocomplete."""
+    """Labels (never components) with the entries they name, for autocomplete: those that match what was
+    typed best first (the label itself, then labels it begins, then labels it is inside), then the most used
+    (passages that use the entries they name), then the shortest."""
     check_limit(limit)
+    for name, given in (("prefix", prefix), ("q", contains)):
+        if given is not None and not label_key(given):
+            raise InvalidRequest(name, "has nothing a label could hold (only punctuation or spaces)")
     start, part = label_key(prefix or ""), label_key(contains or "")
+    typed = part or start
     found = []
     for key, rows in snap.by_key.items():
         if not key.startswith(start) or part not in key:
@@ -82,12 +88,14 @@ def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None
         named = [(e, kind) for e, _, kind in rows
                  if kind != "component" and (document is None or e.document == document)]
         if named:
-            found.append((len(key), key, named))
-    found.sort(key=lambda item: item[:2])
+            fit = 0 if key == typed else 1 if key.startswith(typed) else 2
+            used = len({u.passage for e in {e.id for e, _ in named} for u in snap.uses_of(e)})
+            found.append(((fit, -used, len(key), key), key, named, used))
+    found.sort(key=lambda item: item[0])
     shown, following = page(found, limit, cursor)
-    return {"terms": [{"label": snap.names[key], "entries": [
+    return {"terms": [{"label": snap.names[key], "used": used, "entries": [
                 {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
-                      for _, key, named in shown],
+                      for _, key, named, used in shown],
             "total": len(found), "next_cursor": following}
 
 

@@ -204,8 +204,16 @@ def test_term_listing_answers_what_kb_says(client, kb, query):
             assert key in {label_key(name) for name in entry.names}
             if "document" in query:
                 assert entry.document == query["document"]
-    lengths = [len(label_key(t["label"])) for t in listing["terms"]]
-    assert lengths == sorted(lengths)  # shortest first, for autocomplete
+    # for autocomplete: the label typed, then those it begins (then those it is inside); the most used (the
+    # passages using the entries it names, counted here from each entry's view), then the shortest
+    typed = label_key(query.get("q") or query.get("prefix") or "")
+    ranks = []
+    for term in listing["terms"]:
+        key = label_key(term["label"])
+        used = {p.id for named in term["entries"] for p, _ in kb.passages_using(kb.entry(named["id"]))}
+        assert term["used"] == len(used)
+        ranks.append((0 if key == typed else 1 if key.startswith(typed) else 2, -len(used), len(key), key))
+    assert ranks == sorted(ranks)
 
 
 def test_term_listing_pages_concatenate_to_every_label(client, kb):

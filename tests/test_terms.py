@@ -260,3 +260,30 @@ def test_a_write_between_two_pages_neither_repeats_nor_skips_an_entry(editable):
     rest = ok(app.get("/entries", query_string={"limit": 2, "cursor": first["next_cursor"]}))
     every = [e["id"] for e in first["entries"] + rest["entries"]]
     assert every == [gone] + [e["id"] for e in listing(app)] and len(set(every)) == len(every)
+
+
+# -- autocomplete ---------------------------------------------------------------------------------------------
+def labels_for(client, **query) -> list[tuple[str, int]]:
+    return [(t["label"], t["used"]) for t in ok(client.get("/terms", query_string=query))["terms"]]
+
+
+def test_autocomplete_puts_the_label_typed_first_then_the_most_used_then_the_shortest(editable):
+    settings, bearer = editable
+    app = create_app({"KB_SETTINGS": settings}).test_client()
+    for headword in ("百千", "百千万工程示范镇建设"):  # used nowhere
+        made = app.post("/entries", json={"headword": headword, "definition": "指一项工作。"}, headers=bearer)
+        assert made.status_code == 201, made.get_data(as_text=True)
+    # 百千万工程 is used by six passages: before the shorter 百千, which none uses
+    assert labels_for(app, prefix="百") == [("百千万工程", 6), ("百千", 0), ("百千万工程示范镇建设", 0)]
+    # the label typed comes first, used or not
+    assert labels_for(app, prefix="百千") == [("百千", 0), ("百千万工程", 6), ("百千万工程示范镇建设", 0)]
+    assert labels_for(app, prefix="百千萬工程") == [("百千万工程", 6), ("百千万工程示范镇建设", 0)]
+    # inside: the label itself, then labels it begins, then labels it is inside
+    assert [label for label, _ in labels_for(app, q="两新")] == ["两新", "“两新”政策"]
+    assert labels_for(app, q="工程") == [("百千万工程", 6), ("百千万工程示范镇建设", 0)]
+
+
+@pytest.mark.parametrize("query", [{"prefix": "“"}, {"prefix": "  "}, {"q": "、"}, {"prefix": "》", "q": "两新"}])
+def test_a_prefix_with_nothing_a_label_could_hold_is_a_422(client, query):
+    body = assert_problem(client.get("/terms", query_string=query), 422)
+    assert ("prefix" if "prefix" in query else "q") in body["detail"]
