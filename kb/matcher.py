@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -96,18 +97,22 @@ class LabelMatcher:
                     edges.setdefault(key, set()).add(edge)
         return cls(grouped=grouped, edges=edges)
 
-    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None) -> list[_Candidate]:
-        """Every match of a key in ``folded`` (the folding of ``text``) that stands as a label there."""
+    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None,
+                   quoted: QuotedNames | None = None) -> list[_Candidate]:
+        """Every match of a key in ``folded`` (the folding of ``text``) that stands as a label there: never
+        across the edge of a ``quoted`` name."""
         found: list[_Candidate] = []
         if not self.size:
             return found
         for end, (key, targets, acronym, edged) in self._automaton.iter(folded):
             start = end - len(key) + 1
-            if edged:  # a key that begins or ends with a letter or digit: what stands beside it matters
+            if edged or quoted:
                 first, last = offsets[start], offsets[end]
                 if acronym and last - first + 1 != len(key):
                     continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
-                if not _stands_alone(text, first, last + 1, key):
+                if edged and not _stands_alone(text, first, last + 1, key):
+                    continue  # a key that begins or ends with a letter or digit: what stands beside it matters
+                if quoted and quoted.crossed_by(first, last + 1):
                     continue
             found.append((start, end + 1, key, targets.within(documents), targets))
         return found
@@ -117,7 +122,7 @@ class LabelMatcher:
         if not self.size or not text:
             return Scan(text, [], [])
         folded, offsets = fold_fast(text)
-        return Scan(text, offsets, self.candidates(text, folded, offsets, documents))
+        return Scan(text, offsets, self.candidates(text, folded, offsets, documents, QuotedNames.of(text)))
 
     def find(self, text: str, documents: frozenset[str] | None = None,
              prefer: str | None = None) -> list[Match]:
@@ -138,9 +143,10 @@ class LayeredMatcher:
         if not self.size or not text:
             return Scan(text, [], [])
         folded, offsets = fold_fast(text)
+        quoted = QuotedNames.of(text)
         found = [(s, e, k, tuple(i for i in ids if i not in self.changed), t)
-                 for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents)]
-        found += self.top.candidates(text, folded, offsets, documents)
+                 for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents, quoted)]
+        found += self.top.candidates(text, folded, offsets, documents, quoted)
         return Scan(text, offsets, found)
 
     def find(self, text: str, documents: frozenset[str] | None = None,
@@ -218,6 +224,34 @@ def _edges(text: str) -> tuple[str, str]:
 
 
 _OPENING, _CLOSING = "“‘《「", "”’》」"
+# a name in quotation marks or a title in 《》: short, no sentence inside (a quoted saying is not one name)
+_QUOTED_NAME = re.compile(r"“([^“”。；！？，：]{1,20})”|‘([^‘’。；！？，：]{1,20})’|《([^《》。；！？，：]{1,30})》"
+                          r"|「([^「」。；！？，：]{1,20})」")
+
+
+class QuotedNames:
+    """The names a text puts in quotation marks (“十百千万”工程, 《条例》): one unit each, so a label never
+    crosses the edge of one. 百千万工程 is not in “十百千万”工程; it is in “深化百千万工程” and 深化百千万工程."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self._starts = [start for start, _ in spans]  # where each name's text starts and ends, in order
+        self._ends = [end for _, end in spans]
+
+    @classmethod
+    def of(cls, text: str) -> QuotedNames | None:
+        """The quoted names of ``text``; None if it has none (most texts: nothing to check)."""
+        if not any(mark in text for mark in _OPENING):
+            return None
+        spans = [match.span(match.lastindex or 0) for match in _QUOTED_NAME.finditer(text)]
+        return cls(spans) if spans else None
+
+    def crossed_by(self, start: int, end: int) -> bool:
+        """Whether start..end begins inside a name and ends after it, or begins before one and ends inside."""
+        at = bisect.bisect_right(self._starts, start) - 1  # the last name that starts at or before ``start``
+        if at >= 0 and self._starts[at] < start < self._ends[at] < end:
+            return True
+        at = bisect.bisect_left(self._starts, end) - 1  # the last name that starts before ``end``
+        return at >= 0 and start < self._starts[at] < end < self._ends[at]
 
 
 def _widen(text: str, start: int, end: int, edges: tuple[tuple[str, str], ...]) -> tuple[int, int]:

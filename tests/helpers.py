@@ -1,4 +1,4 @@
-"""Helpers the API and server tests share: the one error shape, a JSON answer, a free port."""
+"""Helpers the tests share: the one error shape, a JSON answer, a free port, where a text quotes a name."""
 
 from __future__ import annotations
 
@@ -38,3 +38,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+QUOTES = {"“": "”", "‘": "’", "《": "》", "「": "」"}
+
+
+def quoted_names(text: str) -> list[tuple[int, int]]:
+    """Where the text of each short quoted name (no sentence or clause mark inside) starts and ends."""
+    found = []
+    for start, ch in enumerate(text):
+        if ch in QUOTES:
+            limit = 30 if ch == "《" else 20
+            end = next((i for i in range(start + 1, min(len(text), start + limit + 2))
+                        if text[i] in (QUOTES[ch], ch) or text[i] in "。；！？，："), None)
+            if end is not None and end > start + 1 and text[end] == QUOTES[ch]:
+                found.append((start + 1, end))
+    return found
+
+
+def crosses_a_quoted_name(text: str, start: int, end: int) -> bool:
+    return any(a < start < b < end or start < a < end < b for a, b in quoted_names(text))

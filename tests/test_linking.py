@@ -25,7 +25,7 @@ from kb.normalize import ACRONYM, ACRONYM_CHAR, label_key
 from kb.quantities import is_quantity
 from kb.store import Store, make_engine
 from tests.conftest import make_settings
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, crosses_a_quoted_name
 
 SUMMARY_CHARS = 120
 SENTENCE_END = "。！？；!?;"
@@ -170,7 +170,8 @@ def expected_spans(text: str, names: dict[str, set[str]],
         where += [index] * len(label_key(ch))
     every = [(at, at + size) for at in range(len(folded)) for size in range(1, len(folded) - at + 1)
              if folded[at:at + size] in names
-             and stands_alone(text, where[at], where[at + size - 1] + 1, folded[at:at + size])]
+             and stands_alone(text, where[at], where[at + size - 1] + 1, folded[at:at + size])
+             and not crosses_a_quoted_name(text, where[at], where[at + size - 1] + 1)]
     first = [span for span in every if names[folded[span[0]:span[1]]] & preferred]
     kept = [span for span in every if span in first or not any(s < span[1] and span[0] < e for s, e in first)]
     found, reached = [], 0
@@ -350,6 +351,23 @@ def test_a_number_is_not_an_acronym(client, text, linked):
     ("1、3、10月份", []),
 ])
 def test_an_acronym_links_only_as_a_whole_run(client, text, expected):
+    assert [surface for surface, _ in spans(client, text)] == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a name in quotation marks is one unit: a label never crosses its edge
+    ("滚动实施“十百千万”工程", ["百千万"]),  # not 百千万工程, which would begin inside 十百千万 and end after it
+    ("实施“百千万”工程", ["“百千万”工程"]),
+    ("开展“深化百千万工程”活动", ["百千万工程"]),
+    ("省委“1310”具体部署", ["省委“1310”具体部署"]),
+    ("推进“百千万工程建设”年", ["“百千万工程建设”年"]),  # a label may hold a quoted name whole
+    ("《百千万工程》实施方案", ["百千万工程"]),
+    ("学习《千万工程经验》", []),  # 千万工程 ends inside the title and would begin before it: not so
+    # a long quotation or one with a sentence inside is a saying, not a name: labels in it link as ever
+    ("强调“要深入实施百千万工程，推动城乡区域协调发展”", ["百千万工程"]),
+    ("“十百千万”、百千万工程", ["百千万", "百千万工程"]),
+])
+def test_a_label_never_crosses_the_edge_of_a_quoted_name(client, text, expected):
     assert [surface for surface, _ in spans(client, text)] == expected
 
 

@@ -9,6 +9,7 @@ import pytest
 from kb.ingest.glossary import GLOSSARY_HEADING
 from kb.ingest.text import compact, ends_sentence, is_heading
 from kb.normalize import label_key
+from tests.helpers import crosses_a_quoted_name
 
 EXPECTED_ENTRIES = {"qingcheng-2024": 19, "sichuan-2026": 20, "jiangxi-2026": 26}
 
@@ -92,7 +93,8 @@ def test_every_passage_that_uses_a_label_is_found(kb, doc_id):
 def test_passages_of_other_reports_mention_an_entry_unless_their_own_report_defines_the_words(kb):
     """Across reports: a passage whose folded text holds a label mentions its entry, unless the passage's own
     report has an entry of that label or of one that overlaps it there (两重两新 in a report defining 两重
-    and 两新); the mention is ambiguous when several reports' entries have the label."""
+    and 两新), or the label would cross the edge of a quoted name (百千万工程 in “十百千万”工程); the mention is
+    ambiguous when several reports' entries have the label."""
     owners: dict[str, set[str]] = {}  # label key -> the entries it names
     for entry in kb.entries():
         for name in entry.names:
@@ -100,6 +102,11 @@ def test_passages_of_other_reports_mention_an_entry_unless_their_own_report_defi
 
     def places(folded: str, key: str) -> list[tuple[int, int]]:
         return [(m.start(), m.start() + len(key)) for m in re.finditer(f"(?={re.escape(key)})", folded)]
+
+    def crossing(text: str, span: tuple[int, int]) -> bool:
+        """Whether the folded span crosses a quoted name of the text as printed."""
+        where = [i for i, ch in enumerate(text) for _ in label_key(ch)]
+        return crosses_a_quoted_name(text, where[span[0]], where[span[1] - 1] + 1)
 
     own_places = {}  # passage -> where its own report's labels stand
     for passage in kb.passages():
@@ -118,13 +125,16 @@ def test_passages_of_other_reports_mention_an_entry_unless_their_own_report_defi
                 if any(kb.entry(i).document == passage.document for i in owners[key]):
                     continue
                 if all(any(a < end and start < b for a, b in own_places[passage.id])
-                       for start, end in places(folded, key)):
+                       or crossing(passage.text, (start, end)) for start, end in places(folded, key)):
                     continue
                 expected[passage.id] = expected.get(passage.id, False) or len(owners[key]) > 1
         found = {p.id: use.ambiguous for p, use in kb.passages_using(entry) if p.document != entry.document}
         assert found == expected, entry.id
         mentioned += len(found)
     assert mentioned > 0
+    # Jiangxi's “十百千万”工程 is another programme; Sichuan's “百千万”工程 is spelt as the label is
+    assert {p.document for p, _ in kb.passages_using(kb.entry("qingcheng-2024:2"))} == {"qingcheng-2024",
+                                                                                     "sichuan-2026"}
 
 
 def test_terms_used_again_without_markers_are_mentions(kb):
