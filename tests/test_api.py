@@ -662,6 +662,13 @@ def test_kb_lookup_prints_what_get_terms_sends(cli, client, term):
     assert printed == ok(client.get(path(term)))
 
 
+def test_kb_lookup_of_one_document_prints_what_get_terms_sends_for_it(cli, client):
+    status, printed = cli("lookup", "两重", "--document", "sichuan-2026")
+    assert status == 0
+    assert printed == ok(client.get(path("两重") + "?document=sichuan-2026"))
+    assert [entry["id"] for entry in printed["entries"]] == ["sichuan-2026:1"]
+
+
 def test_kb_lookup_of_an_unknown_term_suggests_what_the_api_suggests(cli, client):
     status, printed = cli("lookup", "百千万")
     assert status == 1
