@@ -8,10 +8,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import ahocorasick
+import ahocorasick_rs
 
 from kb.model import Entry
-from kb.normalize import ACRONYM, ACRONYM_CHAR, fold_fast, label_key
+from kb.normalize import ACRONYM, ACRONYM_CHAR, dropped_inside, fold_fast, label_key
 from kb.quantities import is_quantity
 
 
@@ -49,11 +49,14 @@ class _Targets:
 _Candidate = tuple[int, int, str, tuple[str, ...], _Targets]
 
 
-class LabelMatcher:
-    """An Aho-Corasick automaton over label keys; every key maps to the entries it names.
+DFA_LIMIT = 2_000  # label keys up to which the automaton is a DFA
 
-    It scans with ``iter`` (every match) and chooses itself, because ``iter_long`` can miss a label
-    that is a prefix of a longer label when the longer one is not complete (pyahocorasick issue 133).
+
+class LabelMatcher:
+    """An Aho-Corasick automaton over label keys (ahocorasick-rs); every key maps to the entries it names.
+
+    It scans for every match (overlapping ones too) and chooses itself: leftmost-longest, never a label
+    that a longer one hides only because the longer one is not complete.
     ``find(text, documents)`` chooses leftmost-longest among the entries of ``documents`` (and editors'),
     so an entry left out never hides a shorter label of one that is in.
     """
@@ -72,7 +75,7 @@ class LabelMatcher:
                 grouped.setdefault(key, {}).setdefault(target, label[2] if len(label) > 2 else None)  # type: ignore[misc]
                 if (edge := _edges(text)) != ("", ""):
                     edges.setdefault(key, set()).add(edge)
-        self._automaton = ahocorasick.Automaton()
+        self._values: list[tuple[str, _Targets, bool, bool]] = []  # by pattern index: key, targets, kinds
         for key, owners in grouped.items():
             by_document: dict[str | None, tuple[str, ...]] = {}
             for target, document in owners.items():
@@ -80,10 +83,14 @@ class LabelMatcher:
             shapes = tuple(sorted(edges.get(key, ()), key=lambda e: -len(e[0]) - len(e[1])))
             acronym = bool(ACRONYM.fullmatch(key))
             edged = acronym or bool(ACRONYM_CHAR.match(key[0]) or ACRONYM_CHAR.match(key[-1]))
-            self._automaton.add_word(key, (key, _Targets(tuple(owners), by_document, shapes), acronym, edged))
+            self._values.append((key, _Targets(tuple(owners), by_document, shapes), acronym, edged))
         self.size = len(grouped)
-        if grouped:
-            self._automaton.make_automaton()
+        # a DFA is the fastest scan while it is small; beyond, a contiguous NFA scans nearly as fast in far less
+        # memory (a DFA of 5,000 labels takes about 30 MB)
+        kinds = ahocorasick_rs.Implementation
+        kind = kinds.DFA if self.size <= DFA_LIMIT else kinds.ContiguousNFA
+        self._automaton = (ahocorasick_rs.AhoCorasick([v[0] for v in self._values], implementation=kind)
+                           if grouped else None)
 
     @classmethod
     def from_keys(cls, keys: Mapping[str, Iterable[tuple[str, str | None, str]]]) -> LabelMatcher:
@@ -97,22 +104,25 @@ class LabelMatcher:
                     edges.setdefault(key, set()).add(edge)
         return cls(grouped=grouped, edges=edges)
 
-    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None,
-                   quoted: QuotedNames | None = None) -> list[_Candidate]:
+    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None) -> list[_Candidate]:
         """Every match of a key in ``folded`` (the folding of ``text``) that stands as a label there: never
-        across the edge of a ``quoted`` name."""
+        across the edge of a quoted name."""
         found: list[_Candidate] = []
         if not self.size:
             return found
-        for end, (key, targets, acronym, edged) in self._automaton.iter(folded):
-            start = end - len(key) + 1
+        values = self._values
+        assert self._automaton is not None
+        for index, start, stop in self._automaton.find_matches_as_indexes(folded, overlapping=True):
+            key, targets, acronym, edged = values[index]
+            end = stop - 1
+            quoted = dropped_inside(offsets, start, end + 1)  # a quotation mark (folding drops them) inside?
             if edged or quoted:
                 first, last = offsets[start], offsets[end]
                 if acronym and last - first + 1 != len(key):
                     continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
                 if edged and not _stands_alone(text, first, last + 1, key):
                     continue  # a key that begins or ends with a letter or digit: what stands beside it matters
-                if quoted and quoted.crossed_by(first, last + 1):
+                if quoted and _crosses_a_quoted_name(text, first, last + 1):
                     continue
             found.append((start, end + 1, key, targets.within(documents), targets))
         return found
@@ -122,7 +132,7 @@ class LabelMatcher:
         if not self.size or not text:
             return Scan(text, [], [])
         folded, offsets = fold_fast(text)
-        return Scan(text, offsets, self.candidates(text, folded, offsets, documents, QuotedNames.of(text)))
+        return Scan(text, offsets, self.candidates(text, folded, offsets, documents))
 
     def find(self, text: str, documents: frozenset[str] | None = None,
              prefer: str | None = None) -> list[Match]:
@@ -143,10 +153,9 @@ class LayeredMatcher:
         if not self.size or not text:
             return Scan(text, [], [])
         folded, offsets = fold_fast(text)
-        quoted = QuotedNames.of(text)
         found = [(s, e, k, tuple(i for i in ids if i not in self.changed), t)
-                 for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents, quoted)]
-        found += self.top.candidates(text, folded, offsets, documents, quoted)
+                 for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents)]
+        found += self.top.candidates(text, folded, offsets, documents)
         return Scan(text, offsets, found)
 
     def find(self, text: str, documents: frozenset[str] | None = None,
@@ -224,34 +233,33 @@ def _edges(text: str) -> tuple[str, str]:
 
 
 _OPENING, _CLOSING = "“‘《「", "”’》」"
-# a name in quotation marks or a title in 《》: short, no sentence inside (a quoted saying is not one name)
-_QUOTED_NAME = re.compile(r"“([^“”。；！？，：]{1,20})”|‘([^‘’。；！？，：]{1,20})’|《([^《》。；！？，：]{1,30})》"
-                          r"|「([^「」。；！？，：]{1,20})」")
+# A name in quotation marks or a title in 《》 is one unit: short, no clause inside (a quoted saying is not one
+# name). 百千万工程 is not in “十百千万”工程; it is in “深化百千万工程” and 深化百千万工程.
+_STOPS = "。；！？，："
+_NAME_LIMIT = {"“": 20, "‘": 20, "《": 30, "「": 20}
+_NAME_AFTER = {opener: re.compile(f"[^{re.escape(opener + closer + _STOPS)}]{{1,{_NAME_LIMIT[opener]}}}"
+                                  f"{re.escape(closer)}")
+               for opener, closer in zip(_OPENING, _CLOSING, strict=True)}
+_CLOSES = dict(zip(_OPENING, _CLOSING, strict=True))  # opening mark -> its closing mark
+_OPENS = dict(zip(_CLOSING, _OPENING, strict=True))
 
 
-class QuotedNames:
-    """The names a text puts in quotation marks (“十百千万”工程, 《条例》): one unit each, so a label never
-    crosses the edge of one. 百千万工程 is not in “十百千万”工程; it is in “深化百千万工程” and 深化百千万工程."""
-
-    def __init__(self, spans: list[tuple[int, int]]):
-        self._starts = [start for start, _ in spans]  # where each name's text starts and ends, in order
-        self._ends = [end for _, end in spans]
-
-    @classmethod
-    def of(cls, text: str) -> QuotedNames | None:
-        """The quoted names of ``text``; None if it has none (most texts: nothing to check)."""
-        if not any(mark in text for mark in _OPENING):
-            return None
-        spans = [match.span(match.lastindex or 0) for match in _QUOTED_NAME.finditer(text)]
-        return cls(spans) if spans else None
-
-    def crossed_by(self, start: int, end: int) -> bool:
-        """Whether start..end begins inside a name and ends after it, or begins before one and ends inside."""
-        at = bisect.bisect_right(self._starts, start) - 1  # the last name that starts at or before ``start``
-        if at >= 0 and self._starts[at] < start < self._ends[at] < end:
-            return True
-        at = bisect.bisect_left(self._starts, end) - 1  # the last name that starts before ``end``
-        return at >= 0 and start < self._starts[at] < end < self._ends[at]
+def _crosses_a_quoted_name(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] begins inside a quoted name and ends after it, or begins before one and ends
+    inside it: a quotation mark inside the span whose partner stands outside."""
+    for at in range(start + 1, end):
+        ch = text[at]
+        if ch in _CLOSES:  # a name opens inside the span: it crosses if it goes on after the span
+            name = _NAME_AFTER[ch].match(text, at + 1)
+            if name is not None and name.end() - 1 > end:  # its closing mark stands after the span's end
+                return True
+        elif ch in _OPENS:  # a name closes inside the span: it crosses if it began before the span
+            opener = _OPENS[ch]
+            opened = text.rfind(opener, max(0, at - _NAME_LIMIT[opener] - 1), at)
+            if 0 <= opened < start - 1 and (name := _NAME_AFTER[opener].match(text, opened + 1)) \
+                    and name.end() == at + 1:  # it began before the span did
+                return True
+    return False
 
 
 def _widen(text: str, start: int, end: int, edges: tuple[tuple[str, str], ...]) -> tuple[int, int]:

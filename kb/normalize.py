@@ -106,6 +106,14 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return folded, offsets
 
 
+def dropped_inside(offsets, start: int, end: int) -> bool:
+    """Whether folding dropped a character between folded ``start`` and ``end`` (``offsets``: what
+    :func:`fold_fast` or :func:`fold_with_offsets` gave)."""
+    if isinstance(offsets, _Offsets):
+        return offsets.dropped_inside(start, end)
+    return offsets[end - 1] - offsets[start] != end - 1 - start
+
+
 def strip_quotes(text: str) -> str:
     """The text with its quotation marks removed: "省委“1310”具体部署" -> "省委1310具体部署"."""
     return "".join(ch for ch in text if ch not in "\"'“”‘’「」『』")
@@ -130,6 +138,13 @@ class _Offsets:
 
     def __len__(self) -> int:
         return self._length
+
+    def dropped_inside(self, start: int, end: int) -> bool:
+        """Whether folding dropped a character of the text between folded ``start`` and ``end`` (or may
+        have: a text with expansions always says so)."""
+        if self._spans:
+            return True
+        return bisect.bisect_left(self._shifted, end) > bisect.bisect_right(self._shifted, start)
 
     def __getitem__(self, index: int) -> int:
         if index < 0:
@@ -156,9 +171,10 @@ class _Classes:
         self._compile()
 
     def _compile(self) -> None:
-        def group(chars) -> re.Pattern | None:
+        def group(chars, keep: bool = False) -> re.Pattern | None:  # keep: split() keeps what it matched
             chars = sorted(chars)
-            return re.compile("[" + "".join(re.escape(c) for c in chars) + "]") if chars else None
+            pattern = "[" + "".join(re.escape(c) for c in chars) + "]"
+            return re.compile(f"({pattern})" if keep else pattern) if chars else None
 
         known = self.folded
         self.dropped = group(c for c, f in known.items() if not f)
@@ -166,8 +182,8 @@ class _Classes:
         # the Basic Multilingual Plane's thousands of characters that fold to another one, compiled once; the
         # astral ones learnt since in a small class of their own, cheap to compile again
         if not hasattr(self, "changed"):
-            self.changed = group(c for c, f in known.items() if len(f) == 1)
-        self.changed_astral = group(c for c, f in known.items() if len(f) == 1 and ord(c) > 0xFFFF)
+            self.changed = group((c for c, f in known.items() if len(f) == 1), keep=True)
+        self.changed_astral = group((c for c, f in known.items() if len(f) == 1 and ord(c) > 0xFFFF), keep=True)
 
     def learn(self, text: str) -> None:
         """Classify the astral characters of ``text`` not seen before (emoji fold to themselves)."""
@@ -199,7 +215,6 @@ def _folding_classes() -> _Classes:
 
 
 _FREQUENT = {ch: _fold_char(ch) for ch in "，：；！？"}
-_REPLACE_LIMIT = 32  # distinct changed characters in a text folded by str.replace; beyond, one regex pass
 
 
 def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
@@ -219,14 +234,11 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
     for ch in _FREQUENT:  # most of what a report's text changes: replaced outright, no search for them
         if ch in folded:
             folded = folded.replace(ch, _FREQUENT[ch])
-    if classes.changed is not None:
-        present = set(classes.changed.findall(folded)) - _FREQUENT.keys()
-        if astral and classes.changed_astral is not None:
-            present |= set(classes.changed_astral.findall(folded))
-        if len(present) <= _REPLACE_LIMIT:
-            for ch in present:
-                folded = folded.replace(ch, classes.folded[ch])
-        else:
-            folded = re.sub("[" + "".join(re.escape(c) for c in sorted(present)) + "]",
-                            lambda m: classes.folded[m.group()], folded)
+    # the rest that changes, in one pass: split() keeps each such character at the odd places, folded there
+    for changed in (classes.changed, classes.changed_astral if astral else None):
+        if changed is not None:
+            parts = changed.split(folded)
+            if len(parts) > 1:
+                parts[1::2] = [classes.folded[ch] for ch in parts[1::2]]
+                folded = "".join(parts)
     return folded, _Offsets(shifted, expansions, len(folded))
