@@ -130,8 +130,9 @@ def get_passage(passage_id: str):
 @blp.alt_response(404, **NOT_FOUND, description="No such document")
 @_cached
 def search(args: dict):
-    """Full-text search over entries and passages: every word required, in any order; "quoted phrases";
-    acronyms (`3%2B1%2BN` in a query string) found whole; traditional and full-width spellings too."""
+    """Full-text search over entries and passages: every word required, in any order (unspaced words are
+    found as typed first, then apart); "quoted phrases" as typed; acronyms (`3%2B1%2BN` in a query string)
+    found whole; traditional and full-width spellings too. Pages stay whole across writes between them."""
     return get_kb().search(args["q"], args["document"], args["type"], args["limit"], args["cursor"])
 
 

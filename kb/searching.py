@@ -6,8 +6,8 @@ from typing import Any
 
 from kb.errors import InvalidRequest
 from kb.model import Entry, Passage
-from kb.paging import check_limit, decode_cursor, encode_cursor
-from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
+from kb.paging import check_limit, decode_keyset, encode_keyset
+from kb.search import HIGHLIGHTS_IN, TITLE_SEPARATOR, SearchDoc, SearchIndex  # noqa: F401 - HIGHLIGHTS_IN: API
 from kb.snapshot import Snapshot
 
 SEARCH_TYPES = ("entry", "passage")
@@ -38,12 +38,12 @@ def user_words(snap: Snapshot) -> list[str]:
 
 def search(snap: Snapshot, index: SearchIndex, text: str, document: str | None = None, type: str | None = None,
            limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
-    """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
+    """Entries and passages containing every part of ``text``, best first, with snippets and highlights; pages
+    by keyset (``next_cursor`` holds the score and id of the page's last hit)."""
     check_limit(limit)
     if type is not None and type not in SEARCH_TYPES:
         raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")
-    offset = decode_cursor(cursor)
-    found = index.search(text, document, type, limit, offset)
+    found = index.search(text, document, type, limit, after=decode_keyset(cursor))
     hits = []
     for hit in found.hits:
         view: dict[str, Any] = {"type": hit.kind, "id": hit.id, "document": hit.document or None, "score": hit.score}
@@ -51,8 +51,8 @@ def search(snap: Snapshot, index: SearchIndex, text: str, document: str | None =
             view["headword"] = snap.entries[hit.id].headword
         elif hit.id in snap.passages:
             view["section"] = list(snap.passages[hit.id].section)
-        view.update(snippet=hit.snippet, offset=hit.offset, highlights=[list(s) for s in hit.highlights])
+        view.update(snippet=hit.snippet, offset=hit.offset, highlights=[list(s) for s in hit.highlights],
+                    highlights_in=hit.highlights_in)
         hits.append(view)
-    following = offset + len(hits)
-    return {"query": text, "total": found.total, "hits": hits,
-            "next_cursor": encode_cursor(following) if following < found.total else None}
+    following = encode_keyset(*found.hits[-1].position) if found.more and found.hits else None
+    return {"query": text, "total": found.total, "hits": hits, "next_cursor": following}

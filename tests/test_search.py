@@ -13,6 +13,8 @@ import sys
 import pytest
 
 import kb.search as search_module
+from api import create_app
+from kb import tokens
 from kb.build import build
 from kb.cli import main
 from kb.config import Settings
@@ -20,7 +22,9 @@ from kb.errors import InvalidRequest, NotFound
 from kb.knowledge import KnowledgeBase
 from kb.normalize import label_key
 from kb.search import SearchDoc, SearchIndex, words
+from kb.store import Store, make_engine
 from tests.conftest import ROOT, make_settings
+from tests.helpers import assert_problem, ok
 
 MINI = """2025年某某市政府工作报告
 ——2025年1月12日在某某市人民代表大会上
@@ -62,6 +66,15 @@ def searchable_fields(kb: KnowledgeBase) -> dict[tuple[str, str], list[str]]:
               for e in kb.entries()}
     fields.update({("passage", p.id): [label_key(s) for s in (p.text, *p.section)] for p in kb.passages()})
     return fields
+
+
+def own_text(kb: KnowledgeBase, item: tuple[str, str]) -> str:
+    """The folded text of an entry (its headword, definition and labels) or of a passage (without its headings)."""
+    kind, ident = item
+    if kind == "passage":
+        return label_key(kb.passage(ident).text)
+    entry = kb.entry(ident)
+    return "|".join(label_key(s) for s in (entry.headword, entry.definition, *(lb.text for lb in entry.labels)))
 
 
 def containing(kb: KnowledgeBase, *keys: str) -> set[tuple[str, str]]:
@@ -139,8 +152,14 @@ def test_quoted_phrase_hits_contain_it_and_every_passage_with_it_is_found(kb, qu
     assert {("passage", p) for p in passages_containing(kb, key)} <= set(ids(hits))
 
 
-def test_both_quote_styles_and_no_quotes_agree(kb):
-    assert ids(all_hits(kb, '"高质量发展"')) == ids(all_hits(kb, "“高质量发展”")) == ids(all_hits(kb, "高质量发展"))
+def test_both_quote_styles_agree_and_the_unquoted_phrase_finds_them_first(kb):
+    quoted = all_hits(kb, '"高质量发展"')
+    assert ids(quoted) == ids(all_hits(kb, "“高质量发展”"))
+    # unquoted, jieba's words 高质量 and 发展 are found apart too, below every text that has the phrase
+    plain = all_hits(kb, "高质量发展")
+    in_text = {item for item in containing(kb, "高质量发展") if "高质量发展" in own_text(kb, item)}
+    assert in_text and set(ids(plain[:len(in_text)])) == in_text
+    assert set(ids(quoted)) == containing(kb, "高质量发展") < set(ids(plain)) == containing(kb, "高质量", "发展")
 
 
 # -- 3. traditional characters ------------------------------------------------------------------------
@@ -195,7 +214,23 @@ def test_free_text_words_in_any_order(kb, first, second):
     assert {("passage", p) for p in both} <= set(ids(forward))
 
 
-def test_only_texts_containing_the_query_match(tmp_path):
+# (query, the texts that hold it as typed, the texts that hold its words only), read from the texts below
+UNSPACED = [
+    ("产业集群", {"t:p2", "t:p3"}, {"t:p1", "t:p4"}),  # jieba: 产业 集群
+    ("3+2产业集群", {"t:p3"}, set()),
+    ("产业，集群", {"t:p1"}, set()),  # punctuation inside: as typed only
+    ("集群发展", {"t:p1", "t:p2"}, set()),
+    ("产业 集群", {"t:p1", "t:p2", "t:p3", "t:p4"}, set()),  # spaced: each part as typed, anywhere
+    ("集聚产业", set(), {"t:p4"}),
+    ("清远鸡", {"t:p6"}, set()),  # jieba: 清远 鸡; the lone 鸡 stays with 清远, so not p5
+    ("清远鸡 品牌", {"t:p6"}, set()),
+    ("品牌清远鸡", set(), {"t:p6"}),
+    ("远鸡", {"t:p5", "t:p6"}, set()),
+]
+
+
+@pytest.mark.parametrize("query,typed,apart", UNSPACED)
+def test_texts_holding_the_query_as_typed_come_first_then_those_holding_its_words(tmp_path, query, typed, apart):
     texts = {
         "t:p1": "壮大产业，集群发展",  # the words of 产业集群, apart
         "t:p2": "壮大产业集群发展",
@@ -207,14 +242,8 @@ def test_only_texts_containing_the_query_match(tmp_path):
     index = SearchIndex(tmp_path / "index")
     try:
         index.sync([SearchDoc("passage", i, "t", text) for i, text in texts.items()], [], revision=1)
-
-        def found(query: str) -> set[str]:
-            return {hit.id for hit in index.search(query, limit=None).hits}
-
-        queries = ["产业集群", "3+2产业集群", "产业，集群", "集群发展", "产业 集群", "清远鸡", "清远鸡 品牌", "远鸡"]
-        for query in queries:
-            keys = [label_key(part) for part in query.split()]
-            assert found(query) == {i for i, text in texts.items() if all(k in label_key(text) for k in keys)}
+        found = [hit.id for hit in index.search(query, limit=None).hits]
+        assert set(found[:len(typed)]) == typed and set(found[len(typed):]) == apart
     finally:
         index.close()
 
@@ -238,7 +267,7 @@ def test_document_filter_keeps_only_that_documents_hits(kb, document):
     hits = all_hits(kb, "高质量发展", document=document)
     assert hits
     assert {h["document"] for h in hits} == {document}
-    expected = {item for item in containing(kb, "高质量发展")
+    expected = {item for item in containing(kb, "高质量", "发展")
                 if (kb.entry(item[1]).document if item[0] == "entry" else kb.passage(item[1]).document) == document}
     assert set(ids(hits)) == expected
 
@@ -326,15 +355,24 @@ def test_a_query_without_words_finds_nothing(kb, query):
 
 
 # -- snippets and highlights --------------------------------------------------------------------------
-@pytest.mark.parametrize("query", ["高质量发展", "发展", "百千萬工程", "1+6+N", "清远鸡 品牌"])
+# query -> what a highlight may mark: its parts as typed, and the words of an unspaced part (jieba's)
+MARKS = {"高质量发展": ["高质量发展", "高质量", "发展"], "发展": ["发展"], "百千萬工程": ["百千万工程"],
+         "1+6+N": ["1+6+n"], "清远鸡 品牌": ["清远鸡", "品牌"],
+         "优化营商环境": ["优化营商环境", "优化", "营商", "环境"]}
+
+
+@pytest.mark.parametrize("query", MARKS)
 def test_snippets_are_windows_of_the_text_and_highlights_mark_the_query(kb, query):
-    keys = [label_key(part) for part in query.split()]
+    keys = MARKS[query]
     for hit in all_hits(kb, query):
         item = kb.entry(hit["id"]) if hit["type"] == "entry" else kb.passage(hit["id"])
         text = f"{item.headword}：{item.definition}" if hit["type"] == "entry" else item.text
         snippet, offset, spans = hit["snippet"], hit["offset"], hit["highlights"]
+        if hit["highlights_in"] == "heading":  # the text holds nothing of the query: the deepest heading that does
+            text = next(h for h in reversed(item.section) if any(key in label_key(h) for key in keys))
+            assert not any(key in label_key(item.text) for key in keys)
         assert text[offset:offset + len(snippet)] == snippet
-        assert all(0 <= start < end <= len(snippet) for start, end in spans)
+        assert spans and all(0 <= start < end <= len(snippet) for start, end in spans)
         assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))  # sorted, apart
         if len(keys) == 1:  # every occurrence inside the window is marked
             assert len(spans) >= label_key(snippet).count(keys[0])
@@ -662,3 +700,194 @@ def test_a_whole_index_written_by_several_processes_answers_as_one_written_by_on
     assert several.stamp() == ("s", 7)
     single.close()
     several.close()
+
+
+# -- 14. readers, through GET /search -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def reader(settings):
+    """A test client over the session KB of the three reports (read only)."""
+    return create_app({"KB_SETTINGS": settings}).test_client()
+
+
+@pytest.fixture
+def editor(settings, tmp_path):
+    """A test client over a copy of the session KB that a test may write to, and an editor's token."""
+    shutil.copytree(settings.data_dir, tmp_path / "var")
+    copy = Settings.from_env({}, corpus_dir=settings.corpus_dir, data_dir=tmp_path / "var")
+    store = Store(make_engine(copy.database_url))
+    token = tokens.create(store, "alice", "editor")
+    yield create_app({"KB_SETTINGS": copy}).test_client(), {"Authorization": f"Bearer {token}"}
+    store.engine.dispose()
+
+
+def get_all(client, q: str, **args) -> list[dict]:
+    """Every hit of GET /search, page after page of the largest size."""
+    hits: list[dict] = []
+    cursor = None
+    while True:
+        page = ok(client.get("/search", query_string={"q": q, "limit": 100, **args} | (
+            {"cursor": cursor} if cursor else {})))
+        hits += page["hits"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return hits
+
+
+def text_holds(kb: KnowledgeBase, hit: dict, key: str) -> bool:
+    return key in own_text(kb, (hit["type"], hit["id"]))
+
+
+def test_an_unspaced_query_finds_its_words_apart_below_the_text_that_has_it_as_typed(reader, kb):
+    hits = get_all(reader, "优化营商环境")
+    # read in the reports: only sichuan's 二是聚力在深化改革开放… says 持续优化营商环境; three other paragraphs
+    # say 优化 and 营商环境 apart (清城 …“四免”优化…营商环境竞争力, 江西 …布局优化…营商环境对标…,
+    # 四川 …国有资本布局持续优化…营商环境改革…)
+    assert ids(hits)[:1] == [("passage", "sichuan-2026:p29")]
+    assert set(ids(hits[1:])) == {("passage", "qingcheng-2024:p35"), ("passage", "jiangxi-2026:p46"),
+                                  ("passage", "sichuan-2026:p18")}
+    assert set(ids(hits)) == containing(kb, "优化", "营商", "环境")
+    assert hits[0]["score"] >= 3 > hits[1]["score"]  # the band says it: 3 as typed, 2 its words apart
+    assert label_key(hits[0]["snippet"][slice(*hits[0]["highlights"][0])]) == "优化营商环境"
+
+
+@pytest.mark.parametrize("unspaced,spaced", [("振兴乡村", "振兴 乡村"), ("农村振兴", "农村 振兴")])
+def test_unspaced_words_find_what_the_same_words_spaced_find(reader, kb, unspaced, spaced):
+    hits = get_all(reader, unspaced)
+    assert not any(text_holds(kb, h, unspaced) for h in hits)  # read: no report says 振兴乡村 or 农村振兴
+    assert hits and ids(hits) == ids(get_all(reader, spaced))
+    assert set(ids(hits)) == containing(kb, *spaced.split())
+    # the passages whose own text lacks one of the words (it is in their heading) come last
+    apart = [h for h in hits if not all(text_holds(kb, h, word) for word in spaced.split())]
+    assert apart and hits[-len(apart):] == apart
+
+
+def test_a_passage_found_only_through_its_heading_ranks_below_and_is_highlighted_in_it(reader, kb):
+    hits = get_all(reader, "百千万工程", type="passage")
+    heading = "（一）聚力落实“百千万工程”，以头号工程力度推动高质量发展"
+    # read: these two paragraphs under that heading (增强县域发展活力…, 强化乡镇联城带村…) never name it
+    only_heading = [("passage", "qingcheng-2024:p24"), ("passage", "qingcheng-2024:p25")]
+    assert sorted(ids(hits[-2:])) == only_heading
+    assert {("passage", p) for p in passages_containing(kb, "百千万工程")} == set(ids(hits[:-2]))
+    assert max(h["score"] for h in hits[-2:]) < min(h["score"] for h in hits[:-2])
+    for hit in hits[-2:]:
+        assert hit["highlights_in"] == "heading" and hit["section"][-1] == hit["snippet"] == heading
+        assert hit["offset"] == 0 and hit["highlights"] == [[8, 13]] and heading[8:13] == "百千万工程"
+    assert all(h["highlights_in"] == "text" for h in hits[:-2])
+
+
+@pytest.mark.parametrize("query", ["“优化营商环境”", '"振兴乡村"'])
+def test_a_quoted_query_finds_only_the_phrase_as_typed(reader, kb, query):
+    key = label_key(query)
+    hits = get_all(reader, query)
+    assert set(ids(hits)) == containing(kb, key)
+    assert len(hits) == (1 if key == "优化营商环境" else 0)  # read: 振兴乡村 is in no report
+
+
+def test_a_function_character_between_two_words_is_not_required(reader, kb):
+    hits = get_all(reader, "发展和安全")
+    # read: only 清城's first paragraph says 更好统筹发展和安全; it comes first
+    assert ids(hits)[0] == ("passage", "qingcheng-2024:p4") and hits[0]["score"] >= 3
+    assert set(ids(hits)) == containing(kb, "发展", "安全")
+    fields = searchable_fields(kb)
+    assert any("和" not in "".join(fields[item]) for item in ids(hits))  # found without a 和 anywhere
+
+
+def test_a_function_character_at_the_edge_of_a_query_is_part_of_its_word(reader, kb):
+    # jieba gives 和 美 乡村: the 和 of 和美 is kept, so a text that says 美丽乡村 and no 和美 is not found
+    hits = get_all(reader, "和美乡村")
+    typed = containing(kb, "和美乡村")
+    assert typed and set(ids(hits[:len(typed)])) == typed
+    assert set(ids(hits)) == containing(kb, "和美", "乡村")  # read: 清城 also has …公共绿地和美丽庭院…乡村…
+    assert containing(kb, "美丽乡村") - containing(kb, "和美")
+
+
+@pytest.mark.parametrize("query,key", [("量发展", "量发展"), ("清远鸡品牌", "清远鸡")])
+def test_a_one_character_word_is_not_searched_apart_from_its_neighbour(reader, kb, query, key):
+    """jieba gives 量 发展 and 清远 鸡 品牌: 量 and 鸡 stay with the word beside them, else every text with
+    some 量 (数量, 质量) and some 发展 would be a hit."""
+    hits = get_all(reader, query)
+    assert hits and all(any(key in text for text in searchable_fields(kb)[item]) for item in ids(hits))
+    if query == "量发展":
+        assert set(ids(hits)) == containing(kb, "量发展") < containing(kb, "量", "发展")
+    else:  # read: 清城 2023: 着力推动清远鸡提质扩量塑品牌
+        assert ids(hits) == [("passage", "qingcheng-2024:p7")]
+
+
+@pytest.mark.parametrize("query", ["3+1+N", "1310", "“1+6+N”"])
+def test_acronyms_still_find_exactly_the_texts_holding_them(reader, kb, query):
+    hits = get_all(reader, query)
+    assert hits and set(ids(hits)) == containing(kb, label_key(query))
+
+
+def test_an_acronym_inside_an_unspaced_query_stays_whole(reader, kb):
+    hits = get_all(reader, "1310部署")
+    # read: the glossary's 省委“1310”具体部署 says …的“1310”部署 (folded: 1310部署); 清城's first paragraph
+    # says 省委“1310”具体部署, and the 2024 plan's …深化落实省委“1310”具体部署…
+    assert ids(hits)[0] == ("entry", "qingcheng-2024:1")
+    assert set(ids(hits)) == containing(kb, "1310", "部署")
+
+
+@pytest.mark.parametrize("query", ["优化营商环境", "振兴乡村", "农村振兴", "发展", "百千万工程", "发展和安全"])
+def test_every_hit_has_highlights_in_the_snippet_it_names(reader, kb, query):
+    for hit in get_all(reader, query):
+        assert hit["highlights"], hit["id"]
+        assert hit["highlights_in"] in ("text", "heading") and (hit["highlights_in"] == "heading") == (
+            hit["type"] == "passage" and hit["snippet"] in hit["section"] and hit["offset"] == 0
+            and not any(label_key(hit["snippet"][s:e]) in own_text(kb, (hit["type"], hit["id"]))
+                        for s, e in hit["highlights"]))
+
+
+def test_an_entry_found_only_by_a_label_is_highlighted_in_that_label(editor):
+    client, token = editor
+    made = ok(client.post("/entries", headers=token, json={
+        "headword": "青禾智链", "definition": "指依托数字平台建设的农业产业链协同示范项目。",
+        "labels": ["禾链工程"]}), 201)  # a label that the headword and definition do not print
+    [hit] = get_all(client, "禾链工程")
+    assert (hit["id"], hit["highlights_in"], hit["snippet"], hit["offset"]) == (made["id"], "label", "禾链工程", 0)
+    assert hit["highlights"] == [[0, 4]]
+
+
+def test_a_write_between_two_pages_neither_repeats_nor_skips_a_hit(editor):
+    client, token = editor
+    before = get_all(client, "振兴乡村")
+    first = ok(client.get("/search", query_string={"q": "振兴乡村", "limit": 5}))
+    assert ids(first["hits"]) == ids(before[:5]) and len(before) > 10
+    # a new entry that says 振兴乡村 as typed ranks above every hit so far: an offset would show a hit again
+    made = ok(client.post("/entries", headers=token, json={
+        "headword": "振兴乡村示范带", "definition": "指以振兴乡村为主线连片建设的示范带。"}), 201)
+    second = ok(client.get("/search", query_string={"q": "振兴乡村", "limit": 5, "cursor": first["next_cursor"]}))
+    assert second["total"] == len(before) + 1
+    # the first hit of page one goes: an offset would skip a hit
+    gone = before[0]["id"]
+    etag = client.get(f"/entries/{gone}").headers["ETag"]
+    assert client.delete(f"/entries/{gone}", headers=token | {"If-Match": etag}).status_code == 204
+    rest, cursor = [], second["next_cursor"]
+    while cursor:
+        page = ok(client.get("/search", query_string={"q": "振兴乡村", "limit": 5, "cursor": cursor}))
+        rest += page["hits"]
+        cursor = page["next_cursor"]
+    assert ids(first["hits"] + second["hits"] + rest) == ids(before)
+    after = get_all(client, "振兴乡村")
+    assert ids(after)[0] == ("entry", made["id"]) and ("entry", gone) not in ids(after)
+    assert [h for h in after if h["id"] not in (made["id"], gone)] == [h for h in before if h["id"] != gone]
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "o5", "0000271", "00002710ABCD", "00002710abc", "zz" * 8,
+                                    cursor_for("x:10"), "00002710" + "ab" * 401])
+def test_a_malformed_or_foreign_cursor_is_a_422_problem(reader, cursor):
+    body = assert_problem(reader.get("/search", query_string={"q": "振兴乡村", "cursor": cursor}), 422)
+    assert "cursor" in json.dumps(body["errors"])
+
+
+def test_a_cursor_of_another_listing_is_refused(reader):
+    terms = ok(reader.get("/terms", query_string={"limit": 1}))
+    assert terms["next_cursor"]
+    assert_problem(reader.get("/search", query_string={"q": "振兴乡村", "cursor": terms["next_cursor"]}), 422)
+
+
+def test_any_cursor_of_the_documented_pattern_is_a_place_in_the_ranking(reader):
+    whole = get_all(reader, "振兴乡村")
+    top = ok(reader.get("/search", query_string={"q": "振兴乡村", "limit": 100, "cursor": "ffffffff00"}))
+    assert ids(top["hits"]) == ids(whole) and top["next_cursor"] is None  # above every score: from the first
+    bottom = ok(reader.get("/search", query_string={"q": "振兴乡村", "cursor": "00000000ff"}))
+    assert bottom["hits"] == [] and bottom["next_cursor"] is None and bottom["total"] == len(whole)

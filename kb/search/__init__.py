@@ -5,10 +5,14 @@ whole, positions sequential so phrases match), and ``grams``, character bigrams,
 two or more characters is found as a phrase. Both also hold an entry's labels or a passage's section trail,
 after its text. Everything passes through the one normaliser.
 
+A query's parts are all required; an unspaced part is found as typed or, ranked below, as its words anywhere
+(kb.search.query); scores come from each hit alone, so keyset pages hold across writes (kb.search.ranking).
+
 The index is derived from the store. A stamp document inside the index records the store revision it
 reflects; it is written in the same commit as the changes, so a stale index is always detectable.
 """
 
+import bisect
 import hashlib
 import json
 import os
@@ -21,10 +25,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import writing
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.scoring import BM25F
 
 from kb.errors import KBError
 from kb.normalize import ACRONYM, label_key
@@ -37,8 +40,9 @@ from kb.search.analysis import (  # noqa: F401 - the package's API, and names ol
     preload,
     words,
 )
-from kb.search.codec import _Codec  # noqa: F401 - segments written before the split name it here
-from kb.search.query import Term, highlights, parse_query, searchable, snippet  # noqa: F401
+from kb.search.codec import KeyColumn, _Codec  # noqa: F401 - segments written before the split name _Codec here
+from kb.search.query import Part, Term, highlights, parse_query, searchable, snippet  # noqa: F401
+from kb.search.ranking import Grade, LocalBM25, banded, grade, units
 
 _STAMP_ID = "~stamp"
 WRITE_TIMEOUT_S = 10.0
@@ -56,7 +60,7 @@ class SearchBusy(KBError):
 def schema(words_file: str = "", cache_dir: str = "") -> Schema:
     return Schema(
         kind=ID(stored=True), id=ID(stored=True, unique=True), document=ID(stored=True),
-        digest=STORED, text=STORED, key=STORED, stamp=STORED, store=STORED,
+        digest=STORED, text=STORED, title=STORED, stamp=STORED, store=STORED, key=COLUMN(KeyColumn()),
         words=TEXT(analyzer=_KBTokenizer("words", words_file, cache_dir), phrase=True),
         # no positions: a text that has every bigram of a query term is a candidate, and the search
         # keeps it only if a part of its folded text and title (``key``) contains the term; exact,
@@ -82,8 +86,14 @@ class SearchDoc:
                                        ensure_ascii=False).encode()).hexdigest()
 
 
+HIGHLIGHTS_IN = ("text", "heading", "label")  # a hit's text, a passage's heading, an entry's label
+
+
 @dataclass
 class Hit:
+    """One hit: its snippet is a window of its text, or, when the text holds nothing of the query (it matched
+    through its title), of the heading or label that does (``highlights_in``); highlights are spans in it."""
+
     kind: str
     id: str
     document: str
@@ -91,12 +101,19 @@ class Hit:
     offset: int
     snippet: str
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    highlights_in: str = "text"  # one of HIGHLIGHTS_IN
+
+    @property
+    def position(self) -> tuple[int, str]:
+        """Where the hit stands in the ranking (a keyset cursor holds it): its score in units, its id."""
+        return units(self.score), self.id
 
 
 @dataclass
 class Results:
     total: int
     hits: list[Hit]
+    more: bool = False  # whether hits follow the last of ``hits``
 
 
 @dataclass(frozen=True)
@@ -155,7 +172,7 @@ class SearchIndex:
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:
             searcher.close()
-            self._local.searcher = None
+            self._local.searcher = self._local.keys = None
         for ix in (self._ix, self._wix):
             if ix is not None:
                 ix.close()
@@ -169,9 +186,16 @@ class SearchIndex:
             searcher.close()
             searcher = None
         if searcher is None:
-            searcher = self._local.searcher = self._index().searcher(weighting=BM25F())
+            searcher = self._local.searcher = self._index().searcher(weighting=LocalBM25())
             self._local.stamp = _stamp(searcher.document(id=_STAMP_ID))
+            reader = searcher.reader()  # a new index's reader has no columns (nor any document)
+            self._local.keys = reader.column_reader("key", translate=False) if reader.has_column("key") else None
         return searcher
+
+    def _keys(self, docnum: int) -> tuple[str, str, list[str]]:
+        """The kind, id and folded fields (text, then the title's parts) of a document of the current searcher."""
+        kind, ident, folded = self._local.keys[docnum].decode("utf-8", "surrogatepass").split("\0", 2)
+        return kind, ident, folded.split(TITLE_SEPARATOR)
 
     def stamp(self) -> tuple[str, int] | None:
         """(store id, store revision) that the index reflects, or None for a new index. Cheap: every
@@ -246,7 +270,7 @@ class SearchIndex:
                 changed = list(wanted.values())
                 for doc in changed:
                     writer.add_document(**_fields(doc))
-                writer.add_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+                writer.add_document(**_stamp_fields(revision, store))
                 writer.commit(mergetype=writing.CLEAR)
                 self._signal_commit()
                 return SyncReport(added, updated, deleted, revision)
@@ -262,7 +286,7 @@ class SearchIndex:
                 elif held[doc.id] != doc.digest:
                     writer.update_document(**_fields(doc))
                     updated += 1
-            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+            writer.update_document(**_stamp_fields(revision, store))
             writer.commit()
             self._signal_commit()
             return SyncReport(added, updated, deleted, revision)
@@ -293,7 +317,7 @@ class SearchIndex:
                 writer.delete_by_term("id", doc_id)
             for doc in docs:
                 writer.update_document(**_fields(doc))
-            writer.update_document(id=_STAMP_ID, kind="stamp", stamp=str(revision), store=store)
+            writer.update_document(**_stamp_fields(revision, store))
             writer.commit()
             self._signal_commit()
             return True
@@ -311,39 +335,64 @@ class SearchIndex:
         for key in keys:
             if not key:
                 continue
-            for hit in searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
-                                       limit=None):
-                if key in hit["key"][0]:
-                    found.add(hit["id"])
+            results = searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
+                                      limit=None)
+            for docnum in results.docs():
+                _, ident, fields = self._keys(docnum)
+                if key in fields[0]:
+                    found.add(ident)
         return found
 
     # -- searching ----------------------------------------------------------------------------
     def search(self, text: str, document: str | None = None, kind: str | None = None,
-               limit: int | None = 10, offset: int = 0) -> Results:
-        """Entries and passages that contain every part of the query, best first."""
-        terms = parse_query(text)
-        if not terms:
+               limit: int | None = 10, after: tuple[int, str] | None = None) -> Results:
+        """Entries and passages that contain every part of the query, best first (kb.search.ranking): ``limit``
+        of them from the one after ``after`` (a hit's ``position``, which need not be a hit any more)."""
+        parts = parse_query(text, self.words_file, self.cache_dir)
+        if not parts:
             return Results(0, [])
-        query = Q.And([t.query(self.words_file, self.cache_dir) for t in terms])
         filters = [Q.Term(name, value) for name, value in (("kind", kind), ("document", document)) if value]
         searcher = self._searcher()
-        # every match is scored: cheaper here than a second pass to count them
-        results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
-        matches = list(results)
-        checks = [t.key for t in terms if t.needs_check]
-        if checks:
-            matches = [m for m in matches if all(any(key in part for part in m["key"]) for key in checks)]
-        stop = None if limit is None else offset + limit
-        hits = []
-        for found in matches[offset:stop]:
-            body = found["text"]
-            spans = highlights(body, terms)
-            start, window = snippet(body, spans)
-            inside = [(max(s, start) - start, min(e, start + len(window)) - start)
-                      for s, e in spans if s < start + len(window) and e > start]
-            hits.append(Hit(found["kind"], found["id"], found["document"], round(found.score, 4),
-                            start, window, inside))
-        return Results(len(matches), hits)
+        # every match is graded and scored: the bands and the keyset need them all
+        results = searcher.search(self._query(parts), filter=Q.And(filters) if filters else None, limit=None)
+        ranked = []
+        for raw, docnum in results.top_n:
+            kind, ident, fields = self._keys(docnum)
+            graded = grade(parts, fields, kind == "passage")
+            if graded is not None:
+                score = banded(graded.band, raw)
+                ranked.append(((-units(score), ident), score, graded, docnum))
+        ranked.sort(key=lambda r: r[0])
+        start = 0 if after is None else bisect.bisect_right(ranked, (-after[0], after[1]), key=lambda r: r[0])
+        stop = len(ranked) if limit is None else start + limit
+        hits = [_hit(searcher.stored_fields(docnum), score, graded) for _, score, graded, docnum in ranked[start:stop]]
+        return Results(len(ranked), hits, stop < len(ranked))
+
+    def _query(self, parts: list[Part]) -> Q.Query:
+        """Every piece of every part required (the part itself, when it has no other pieces). Whether a text
+        holds a part as typed is graded afterwards (kb.search.ranking), from the folded text."""
+        pieces = [t.query(self.words_file, self.cache_dir) for t in dict.fromkeys(t for p in parts for t in p.terms)]
+        return pieces[0] if len(pieces) == 1 else Q.And(pieces)
+
+
+def _hit(stored: dict, score: float, graded: Grade) -> Hit:
+    if graded.field == 0:
+        body, where = stored["text"], "text"
+    else:
+        body = (stored.get("title") or "").split(TITLE_SEPARATOR)[graded.field - 1]
+        where = "heading" if stored["kind"] == "passage" else "label"
+    spans = highlights(body, graded.marks)
+    start, window = snippet(body, spans)
+    inside = [(max(s, start) - start, min(e, start + len(window)) - start)
+              for s, e in spans if s < start + len(window) and e > start]
+    return Hit(stored["kind"], stored["id"], stored["document"], score, start, window, inside, where)
+
+
+def _stamp_fields(revision: int, store: str) -> dict:
+    # a key too, so that every segment has the key column (Whoosh maps a document to a segment's column by
+    # the segments that have one)
+    return {"id": _STAMP_ID, "kind": "stamp", "stamp": str(revision), "store": store,
+            "key": "\0".join(("stamp", _STAMP_ID, "")).encode()}
 
 
 def _stamp(fields: dict | None) -> tuple[str, int] | None:
@@ -353,5 +402,6 @@ def _stamp(fields: dict | None) -> tuple[str, int] | None:
 def _fields(doc: SearchDoc) -> dict:
     indexed = f"{doc.text}{TITLE_SEPARATOR}{doc.title}" if doc.title else doc.text
     return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
-            "text": doc.text, "key": _fold(indexed)[0].split(TITLE_SEPARATOR),
+            "text": doc.text, "title": doc.title,
+            "key": "\0".join((doc.kind, doc.id, _fold(indexed)[0])).encode("utf-8", "surrogatepass"),
             "words": indexed, "grams": indexed, "_boost": doc.boost}

@@ -1,8 +1,10 @@
-"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe)."""
+"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe), and the column
+that search grades its matches from."""
 
 from __future__ import annotations
 
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
+from whoosh.columns import VarBytesColumn
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -57,4 +59,16 @@ class _Codec(W3Codec):
                                compression=self._compression, inlinelimit=self._inlinelimit)
 
 
-# -- queries --------------------------------------------------------------------------------------
+class KeyColumn(VarBytesColumn):
+    """Each document's kind, id and folded text and title (UTF-8, NUL between the three): what a search needs
+    of every match, read without unpickling (and inflating) its stored fields. Offsets are always written, so a
+    reader opens in constant time. Equal to any other: a schema with it compares equal to the same schema."""
+
+    def __init__(self):
+        super().__init__(write_offsets_cutoff=0)
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __hash__(self):
+        return hash(type(self))
