@@ -160,9 +160,14 @@ class Linker:
     def _matches(self, scan: Scan, prefer: str | None) -> list[tuple[Match, tuple[str, ...], tuple[str, ...]]]:
         """Each match with the entries it names and the other readings' entries, of this snapshot."""
         entries = self._snap.entries
-        return [(m, ids, tuple(dict.fromkeys(i for i in m.alternatives if i in entries and i not in ids)))
-                for m in scan.choose(prefer)
-                if (ids := tuple(i for i in m.targets if i in entries))]
+        found = []
+        for m in scan.choose(prefer):
+            ids = m.targets if len(m.targets) == 1 and m.targets[0] in entries else tuple(
+                i for i in m.targets if i in entries)
+            if ids:
+                found.append((m, ids, tuple(dict.fromkeys(i for i in m.alternatives if i in entries and i not in ids))
+                              if m.alternatives else ()))
+        return found
 
     def _context(self, matches: list[tuple[Match, tuple[str, ...], tuple[str, ...]]]) -> str | None:
         """The document whose entries the text's unambiguous links name most, where some ambiguous link has

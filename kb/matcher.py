@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 
 from kb.model import Entry
-from kb.normalize import ACRONYM, ACRONYM_CHAR, dropped_inside, fold_fast, label_key
+from kb.normalize import ACRONYM, ACRONYM_CHAR, Offsets, fold_fast, label_key
 from kb.quantities import is_quantity
 
 
@@ -104,33 +104,35 @@ class LabelMatcher:
                     edges.setdefault(key, set()).add(edge)
         return cls(grouped=grouped, edges=edges)
 
-    def candidates(self, text: str, folded: str, offsets, documents: frozenset[str] | None) -> list[_Candidate]:
+    def candidates(self, text: str, folded: str, offsets: Offsets,
+                   documents: frozenset[str] | None) -> list[_Candidate]:
         """Every match of a key in ``folded`` (the folding of ``text``) that stands as a label there: never
         across the edge of a quoted name."""
         found: list[_Candidate] = []
         if not self.size:
             return found
         values = self._values
+        dropped_inside = offsets.dropped_inside
         assert self._automaton is not None
         for index, start, stop in self._automaton.find_matches_as_indexes(folded, overlapping=True):
             key, targets, acronym, edged = values[index]
-            end = stop - 1
-            quoted = dropped_inside(offsets, start, end + 1)  # a quotation mark (folding drops them) inside?
+            quoted = dropped_inside(start, stop)  # a quotation mark (folding drops them) inside?
             if edged or quoted:
-                first, last = offsets[start], offsets[end]
-                if acronym and last - first + 1 != len(key):
+                first, last = offsets.span(start, stop)
+                if acronym and last - first != len(key):
                     continue  # an acronym is one run as written: 1310 is not in 第1、3、10条 or 13 10
-                if edged and not _stands_alone(text, first, last + 1, key):
+                if edged and not _stands_alone(text, first, last, key):
                     continue  # a key that begins or ends with a letter or digit: what stands beside it matters
-                if quoted and _crosses_a_quoted_name(text, first, last + 1):
+                if quoted and _crosses_a_quoted_name(text, first, last):
                     continue
-            found.append((start, end + 1, key, targets.within(documents), targets))
+            found.append((start, stop, key, targets.ids if documents is None else targets.within(documents),
+                          targets))
         return found
 
     def scan(self, text: str, documents: frozenset[str] | None = None) -> Scan:
         """Every label that stands as one in ``text``, to choose among (once or more: see ``Scan.choose``)."""
         if not self.size or not text:
-            return Scan(text, [], [])
+            return Scan(text, Offsets([], [], 0), [])
         folded, offsets = fold_fast(text)
         return Scan(text, offsets, self.candidates(text, folded, offsets, documents))
 
@@ -151,7 +153,7 @@ class LayeredMatcher:
 
     def scan(self, text: str, documents: frozenset[str] | None = None) -> Scan:
         if not self.size or not text:
-            return Scan(text, [], [])
+            return Scan(text, Offsets([], [], 0), [])
         folded, offsets = fold_fast(text)
         found = [(s, e, k, tuple(i for i in ids if i not in self.changed), t)
                  for s, e, k, ids, t in self.base.candidates(text, folded, offsets, documents)]
@@ -169,7 +171,7 @@ _Span = tuple[int, int, str]  # (start, end) in the folded text, and the key
 class Scan:
     """The labels that stand as one in a text (its candidates), before choosing among them."""
 
-    def __init__(self, text: str, offsets, candidates: list[_Candidate]):
+    def __init__(self, text: str, offsets: Offsets, candidates: list[_Candidate]):
         self.text, self.offsets = text, offsets
         merged: dict[_Span, tuple[tuple[str, ...], _Targets]] = {}
         for start, end, key, ids, targets in candidates:
@@ -192,7 +194,7 @@ def _overlapping(spans: list[_Span], starts: list[int], longest: int, start: int
             if start < s[1]]
 
 
-def _choose(text: str, offsets, merged: dict[_Span, tuple[tuple[str, ...], _Targets]], spans: list[_Span],
+def _choose(text: str, offsets: Offsets, merged: dict[_Span, tuple[tuple[str, ...], _Targets]], spans: list[_Span],
             prefer: str | None) -> list[Match]:
     if prefer is not None:
         preferred = [s for s in spans if set(merged[s][0]) & set(merged[s][1].by_document.get(prefer, ()))]
@@ -217,7 +219,7 @@ def _choose(text: str, offsets, merged: dict[_Span, tuple[tuple[str, ...], _Targ
         if left_out:
             for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
                 others += tuple(i for i in merged[span][0] if i not in named and i not in others)
-        first, last = _widen(text, offsets[start], offsets[end - 1] + 1, targets.edges)
+        first, last = _widen(text, *offsets.span(start, end), targets.edges)
         found.append(Match(first, last, key, named, others))
     return found
 

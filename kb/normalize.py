@@ -106,20 +106,12 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return folded, offsets
 
 
-def dropped_inside(offsets, start: int, end: int) -> bool:
-    """Whether folding dropped a character between folded ``start`` and ``end`` (``offsets``: what
-    :func:`fold_fast` or :func:`fold_with_offsets` gave)."""
-    if isinstance(offsets, _Offsets):
-        return offsets.dropped_inside(start, end)
-    return offsets[end - 1] - offsets[start] != end - 1 - start
-
-
 def strip_quotes(text: str) -> str:
     """The text with its quotation marks removed: "省委“1310”具体部署" -> "省委1310具体部署"."""
     return "".join(ch for ch in text if ch not in "\"'“”‘’「」『』")
 
 
-class _Offsets:
+class Offsets:
     """``offsets`` of a folded text as a sequence computed on demand: folded index -> index in the text,
     through the few places where folding expands a character ("…" -> "...") and by bisection over the
     characters it dropped, instead of a list as long as the text."""
@@ -135,27 +127,46 @@ class _Offsets:
             self._spans.append((at, size, extra))
             extra += size - 1
         self._length = length
+        # where each dropped character stands in the folded text itself (the folded index after it)
+        self._drops = shifted
+        if self._spans:  # the drops after each expansion move on by what it and those before it added
+            self._drops = shifted[:bisect.bisect_right(shifted, self._spans[0][0])]
+            bounds = [at for at, _, _ in self._spans[1:]] + [length + 1]
+            for (at, size, extra), bound in zip(self._spans, bounds, strict=True):
+                added = extra + size - 1
+                self._drops += [u + added for u in shifted[bisect.bisect_right(shifted, at):
+                                                            bisect.bisect_right(shifted, bound)]]
 
     def __len__(self) -> int:
         return self._length
 
     def dropped_inside(self, start: int, end: int) -> bool:
-        """Whether folding dropped a character of the text between folded ``start`` and ``end`` (or may
-        have: a text with expansions always says so)."""
+        """Whether folding dropped a character of the text between folded ``start`` and ``end``."""
+        return bisect.bisect_right(self._drops, end - 1) > bisect.bisect_right(self._drops, start)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Where the folded text's ``start:end`` (not empty) came from in the text: ``text[first:last]``."""
         if self._spans:
-            return True
-        return bisect.bisect_left(self._shifted, end) > bisect.bisect_right(self._shifted, start)
+            return self[start], self[end - 1] + 1
+        shifted = self._shifted
+        return start + bisect.bisect_right(shifted, start), end + bisect.bisect_right(shifted, end - 1)
+
+    def _undropped(self, index: int) -> int:
+        """Where folded ``index`` stands in the text with only its dropped characters removed."""
+        if not self._spans:
+            return index
+        n = bisect.bisect_right(self._starts, index) - 1
+        if n < 0:
+            return index
+        at, size, extra = self._spans[n]
+        return at if index < self._starts[n] + size else index - extra - (size - 1)
 
     def __getitem__(self, index: int) -> int:
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
             raise IndexError(index)
-        undropped = index
-        n = bisect.bisect_right(self._starts, index) - 1
-        if n >= 0:
-            at, size, extra = self._spans[n]
-            undropped = at if index < self._starts[n] + size else index - extra - (size - 1)
+        undropped = self._undropped(index) if self._spans else index
         return undropped + bisect.bisect_right(self._shifted, undropped)
 
 
@@ -178,12 +189,12 @@ class _Classes:
 
         known = self.folded
         self.dropped = group(c for c, f in known.items() if not f)
-        self.expanding = group(c for c, f in known.items() if len(f) > 1)
-        # the Basic Multilingual Plane's thousands of characters that fold to another one, compiled once; the
-        # astral ones learnt since in a small class of their own, cheap to compile again
+        # the characters that fold to other ones (to one, or to several: "…" -> "..."): the Basic Multilingual
+        # Plane's thousands compiled once; the astral ones learnt since in a small class of their own, cheap to
+        # compile again
         if not hasattr(self, "changed"):
-            self.changed = group((c for c, f in known.items() if len(f) == 1), keep=True)
-        self.changed_astral = group((c for c, f in known.items() if len(f) == 1 and ord(c) > 0xFFFF), keep=True)
+            self.changed = group((c for c, f in known.items() if f), keep=True)
+        self.changed_astral = group((c for c, f in known.items() if f and ord(c) > 0xFFFF), keep=True)
 
     def learn(self, text: str) -> None:
         """Classify the astral characters of ``text`` not seen before (emoji fold to themselves)."""
@@ -217,7 +228,7 @@ def _folding_classes() -> _Classes:
 _FREQUENT = {ch: _fold_char(ch) for ch in "，：；！？"}
 
 
-def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
+def fold_fast(text: str) -> tuple[str, Offsets]:
     """Like :func:`fold_with_offsets`, for long texts: the same folded text and offsets (as a sequence)."""
     classes = _folding_classes()
     astral = has_astral(text)
@@ -227,18 +238,38 @@ def fold_fast(text: str) -> tuple[str, list[int] | _Offsets]:
     pieces = classes.dropped.split(text) if classes.dropped is not None else [text]
     folded = "".join(pieces) if len(pieces) > 1 else text
     shifted = list(itertools.accumulate(map(len, pieces[:-1])))
-    expansions: list[tuple[int, int]] = []
-    if classes.expanding is not None and classes.expanding.search(folded):
-        expansions = [(m.start(), len(classes.folded[m.group()])) for m in classes.expanding.finditer(folded)]
-        folded = classes.expanding.sub(lambda m: classes.folded[m.group()], folded)
     for ch in _FREQUENT:  # most of what a report's text changes: replaced outright, no search for them
         if ch in folded:
             folded = folded.replace(ch, _FREQUENT[ch])
-    # the rest that changes, in one pass: split() keeps each such character at the odd places, folded there
-    for changed in (classes.changed, classes.changed_astral if astral else None):
-        if changed is not None:
-            parts = changed.split(folded)
-            if len(parts) > 1:
-                parts[1::2] = [classes.folded[ch] for ch in parts[1::2]]
-                folded = "".join(parts)
-    return folded, _Offsets(shifted, expansions, len(folded))
+    # the rest that changes, in one pass each: the BMP's, then (in a text that has some) the astral ones
+    folded, expansions = _replace(folded, classes.changed, classes.folded)
+    if astral:
+        folded, more = _replace(folded, classes.changed_astral, classes.folded)
+        if more:  # where the first pass's expansions moved them from
+            expansions = sorted(expansions + [(_before(expansions, at), size) for at, size in more])
+    return folded, Offsets(shifted, expansions, len(folded))
+
+
+def _replace(text: str, pattern: re.Pattern | None, folds: dict[str, str]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with each character ``pattern`` matches folded, and where one folded to several characters:
+    (its index in ``text``, how many). split() keeps each such character at the odd places, folded there."""
+    parts = pattern.split(text) if pattern is not None else [text]
+    if len(parts) == 1:
+        return text, []
+    replaced = parts[1::2] = [folds[ch] for ch in parts[1::2]]
+    expansions: list[tuple[int, int]] = []
+    if sum(map(len, replaced)) != len(replaced):
+        ends = list(itertools.accumulate(map(len, parts[0::2])))  # of the unchanged pieces, counted up
+        expansions = [(ends[k] + k, len(f)) for k, f in enumerate(replaced) if len(f) > 1]
+    return "".join(parts), expansions
+
+
+def _before(expansions: list[tuple[int, int]], at: int) -> int:
+    """Where index ``at`` of a text in which ``expansions`` (sorted) happened stood before they did (``at`` is
+    never inside one: it is an astral character's, and expansions are of the BMP's)."""
+    extra = 0
+    for start, size in expansions:
+        if start + extra >= at:
+            break
+        extra += size - 1
+    return at - extra

@@ -1,8 +1,10 @@
 """Tests for kb.normalize: the label key and folding with offsets back into the original text."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kb.normalize import fold_with_offsets, label_key, strip_quotes
+from kb.normalize import fold_fast, fold_with_offsets, label_key, strip_quotes
 
 
 @pytest.mark.parametrize(
@@ -126,11 +128,11 @@ def test_new_characters_never_recompile_the_folding_classes():
     from kb.normalize import _folding_classes, fold_fast
 
     classes = _folding_classes()
-    before = (classes.dropped, classes.changed, classes.expanding)
+    before = (classes.dropped, classes.changed)
     unseen = "".join(chr(c) for c in [*range(0x4E00, 0x9FA0, 7), *range(0x3400, 0x3500)]) + "｛１２３｝"
     folded, offsets = fold_fast(unseen)
     assert (folded, list(offsets)) == fold_with_offsets(unseen)
-    assert (classes.dropped, classes.changed, classes.expanding) == before
+    assert (classes.dropped, classes.changed) == before
     # an astral character that folds (𝐀 -> a) is learnt into a small class of its own, once
     assert fold_fast("𝐀𝐁")[0] == "ab"
     assert classes.changed is before[1]
@@ -146,3 +148,23 @@ def test_the_bulk_classification_folds_every_bmp_character_as_label_key_does():
     assert [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF
             and folds.get(chr(c), chr(c)) != _fold_char(chr(c))] == []
     assert folds["萬"] == "万" and folds["３"] == "3" and folds["“"] == "" and folds["㎡"] == "m2"
+
+
+# characters that folding keeps, changes, drops (quotes, 、, spaces) and expands (㎡ -> m2, … -> ..., Ⅱ -> ii),
+# astral ones too (𝐀 -> a, 🄁 -> 0,)
+_FOLDING_SAMPLES = "发展體系ａＢ3+“”、 《》㎡…Ⅱ，𝐀😀🄁"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_FOLDING_SAMPLES, min_size=1, max_size=30), st.data())
+def test_fast_folding_gives_the_offsets_and_drops_of_the_plain_one(text, data):
+    folded, offsets = fold_fast(text)
+    plain, listed = fold_with_offsets(text)
+    assert (folded, list(offsets)) == (plain, listed)
+    if folded:
+        start = data.draw(st.integers(0, len(folded) - 1))
+        end = data.draw(st.integers(start + 1, len(folded)))
+        # a character of the text between the span's first and last was dropped
+        dropped = any(not label_key(ch) for ch in text[listed[start]:listed[end - 1] + 1])
+        assert offsets.dropped_inside(start, end) == dropped
+        assert offsets.span(start, end) == (listed[start], listed[end - 1] + 1)
