@@ -121,9 +121,10 @@ class TermSchema(Schema):
 
 class TermListArgs(_Args):
     prefix = fields.String(load_default=None, validate=validate.Length(max=100),
-                           metadata={"description": "labels starting with this (any spelling)"})
+                           metadata={"description": "labels starting with this (any spelling); 422 if it has "
+                                                    "no letter, digit or character a label could hold"})
     q = fields.String(load_default=None, validate=validate.Length(max=100),
-                      metadata={"description": "labels containing this (any spelling)"})
+                      metadata={"description": "labels containing this (any spelling); 422 as for prefix"})
     document = fields.String(load_default=None)
     limit = _limit(20)
     cursor = _cursor()
