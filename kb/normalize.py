@@ -127,28 +127,21 @@ class Offsets:
             self._spans.append((at, size, extra))
             extra += size - 1
         self._length = length
-        # where each dropped character stands in the folded text itself (the folded index after it)
-        self._drops = shifted
-        if self._spans:  # the drops after each expansion move on by what it and those before it added
-            self._drops = shifted[:bisect.bisect_right(shifted, self._spans[0][0])]
-            bounds = [at for at, _, _ in self._spans[1:]] + [length + 1]
-            for (at, size, extra), bound in zip(self._spans, bounds, strict=True):
-                added = extra + size - 1
-                self._drops += [u + added for u in shifted[bisect.bisect_right(shifted, at):
-                                                            bisect.bisect_right(shifted, bound)]]
 
     def __len__(self) -> int:
         return self._length
 
     def dropped_inside(self, start: int, end: int) -> bool:
         """Whether folding dropped a character of the text between folded ``start`` and ``end``."""
-        return bisect.bisect_right(self._drops, end - 1) > bisect.bisect_right(self._drops, start)
+        first, last = (self._undropped(start), self._undropped(end - 1)) if self._spans else (start, end - 1)
+        return bisect.bisect_right(self._shifted, last) > bisect.bisect_right(self._shifted, first)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Where the folded text's ``start:end`` (not empty) came from in the text: ``text[first:last]``."""
-        if self._spans:
-            return self[start], self[end - 1] + 1
         shifted = self._shifted
+        if self._spans:
+            first, last = self._undropped(start), self._undropped(end - 1)
+            return first + bisect.bisect_right(shifted, first), last + bisect.bisect_right(shifted, last) + 1
         return start + bisect.bisect_right(shifted, start), end + bisect.bisect_right(shifted, end - 1)
 
     def _undropped(self, index: int) -> int:
