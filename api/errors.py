@@ -6,7 +6,7 @@ import json
 import logging
 from http import HTTPStatus
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.editing import LabelTaken, StaleEntry, UnknownRelated
@@ -138,9 +138,18 @@ def _summary(messages: dict) -> str:
     return "; ".join(parts)
 
 
+def answer_http_exception(error: HTTPException) -> Response:
+    """A problem; but a browser that asked for a page at no route (a mistyped address) gets a page."""
+    from api import pages
+
+    if request.blueprint is None and error.code == 404 and pages.wants_html():
+        return pages.status_page(404, "没有找到", "这个地址没有页面。")
+    return from_http_exception(error)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(KBError, from_kb_error)
-    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(HTTPException, answer_http_exception)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:  # never a traceback to the client

@@ -12,7 +12,7 @@ from flask_smorest.utils import prepare_response
 from markupsafe import escape
 from swagger_ui_bundle import swagger_ui_path
 
-from api.errors import PROBLEM, from_http_exception, problem_types
+from api.errors import PROBLEM, answer_http_exception, problem_types
 from api.schemas import ProblemSchema
 
 # Swagger UI's own files that /docs loads (name -> mimetype); nothing else of the package is served
@@ -52,7 +52,7 @@ class ProblemApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
-        return from_http_exception(error)
+        return answer_http_exception(error)
 
     def _register_responses(self):
         """Like flask-smorest's, but error responses are documented as problem+json, with the problem types

@@ -1,0 +1,101 @@
+"""What the pages show, shaped for templates: texts cut into pieces (plain, marked, linked, cited), so that a
+template escapes every piece and never builds HTML from strings; terms grouped by their initial."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pypinyin import Style, lazy_pinyin
+
+from kb.linking import Link
+from kb.model import Entry, Passage
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a text: ``kind`` is "text", "mark" (a highlight), "link" (a term) or "cite" (a footnote)."""
+
+    kind: str
+    text: str
+    href: str = ""
+    title: str = ""
+    number: int = 0
+
+
+def marked(text: str, spans: Iterable[Iterable[int]]) -> list[Piece]:
+    """``text`` with the (start, end) ``spans`` (sorted, apart) as marks."""
+    pieces, at = [], 0
+    for start, end in spans:
+        if start > at:
+            pieces.append(Piece("text", text[at:start]))
+        pieces.append(Piece("mark", text[start:end]))
+        at = end
+    if at < len(text):
+        pieces.append(Piece("text", text[at:]))
+    return pieces
+
+
+def linked(passage: Passage, links: list[Link], term_href, cited: dict[int, Entry]) -> list[Piece]:
+    """A passage's text with its links, and its footnote markers (citations) where they stood, each a link
+    to the entry of its number (``cited``); ``term_href(link)`` is a link's page."""
+    events: list[tuple[int, int, Piece]] = []
+    for link in links:
+        events.append((link.start, 1, Piece("link", passage.text[link.start:link.end], term_href(link),
+                                            link.summary)))
+    for citation in passage.citations:
+        entry = cited.get(citation.number)
+        if entry is not None:
+            events.append((citation.offset, 0, Piece("cite", str(citation.number), f"#cite-{entry.id}",
+                                                     entry.headword, citation.number)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    pieces, at = [], 0
+    for offset, _, piece in events:
+        if offset < at:  # a marker inside a link: after it
+            offset = at
+        if offset > at:
+            pieces.append(Piece("text", passage.text[at:offset]))
+            at = offset
+        pieces.append(piece)
+        if piece.kind == "link":
+            at = offset + len(piece.text)
+    if at < len(passage.text):
+        pieces.append(Piece("text", passage.text[at:]))
+    return pieces
+
+
+@dataclass
+class Initial:
+    letter: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+_QUOTES = "“”\"'‘’《》「」『』"
+
+
+def initial(headword: str) -> str:
+    """The letter a headword is filed under: its first letter or Chinese character's pinyin initial (百 -> B);
+    "#" for digits and anything else."""
+    for ch in headword:
+        if ch in _QUOTES:
+            continue
+        if ch.isascii() and ch.isalpha():
+            return ch.upper()
+        if unicodedata.category(ch) == "Lo":
+            sound = lazy_pinyin(ch, style=Style.FIRST_LETTER, errors="ignore")
+            if sound and sound[0][:1].isalpha():
+                return sound[0][:1].upper()
+        return "#"
+    return "#"
+
+
+def by_initial(entries: Iterable[Entry]) -> list[Initial]:
+    """Entries grouped by initial (A to Z, then #), each group in pinyin order of its headwords."""
+    groups: dict[str, Initial] = {}
+    for entry in entries:
+        letter = initial(entry.headword)
+        groups.setdefault(letter, Initial(letter)).entries.append(entry)
+    for group in groups.values():
+        group.entries.sort(key=lambda e: (lazy_pinyin(e.headword.strip(_QUOTES)), e.headword))
+    return sorted(groups.values(), key=lambda g: (g.letter == "#", g.letter))
