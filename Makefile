@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run build test lint importcheck bench clean
+.PHONY: install run build test lint importcheck browser bench clean
 
 install: $(STAMP)
 
@@ -34,7 +34,14 @@ lint: install
 importcheck: install
 	$(BIN)/lint-imports
 
-test: lint importcheck
+# the browser tests drive Debian's chromium (no browser download) and need a CJK font to draw Chinese
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig; \
+		else echo "the browser tests need: sudo apt-get install -y chromium fonts-noto-cjk"; exit 1; fi; }
+
+test: lint importcheck browser
 	$(BIN)/python -m pytest -q
 
 # bench/http.py loads the served app with wrk: installed with apt-get when missing and we are root, else a hint

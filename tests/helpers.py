@@ -1,10 +1,20 @@
-"""Helpers the tests share: the one error shape, a JSON answer, a free port, where a text quotes a name."""
+"""Helpers the tests share: the one error shape, a JSON answer, a free port, a served KB, where a text quotes
+a name."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from http import HTTPStatus
+from pathlib import Path
 
 from api.schemas import ProblemSchema
 
@@ -38,6 +48,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
+    """gunicorn serving the KB in ``data_dir`` as `make run` does (preloaded), on a free port: its base URL,
+    once /healthz answers (within a generous deadline); stopped with its workers afterwards."""
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
+    env.pop("KB_DATABASE_URL", None)
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "--limit-request-line", "8190", "api:create_app()"],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"the server did not start; see {log}") from None
+                    time.sleep(0.3)
+            yield base
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 QUOTES = {"“": "”", "‘": "’", "《": "》", "「": "」"}

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from kb import tokens
 from kb.store import Store, make_engine
-from tests.helpers import free_port
+from tests.helpers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,31 +26,8 @@ def served(settings, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("conformance") / "var"
     shutil.copytree(settings.data_dir, data_dir)
     token = tokens.create(Store(make_engine(f"sqlite:///{data_dir / 'kb.sqlite'}")), "schemathesis", "admin")
-    port = free_port()
-    env = {**os.environ, "KB_CORPUS_DIR": str(settings.corpus_dir), "KB_DATA_DIR": str(data_dir)}
-    env.pop("KB_DATABASE_URL", None)
-    log = (tmp_path_factory.mktemp("server") / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--preload", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--limit-request-line", "8190", "api:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the server did not start; see {log.name}") from None
-                time.sleep(0.3)
+    with gunicorn(settings.corpus_dir, data_dir, tmp_path_factory.mktemp("server") / "gunicorn.log") as base:
         yield base, token
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_schemathesis_finds_no_server_error_and_no_broken_contract(served, tmp_path):

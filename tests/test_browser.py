@@ -1,0 +1,162 @@
+"""The pages in a real browser: Playwright for Python driving Debian's Chromium (`make test` installs it with
+apt when it is missing; no browser is downloaded) against gunicorn serving the three reports. Each test writes
+screenshots at desktop and phone widths into screenshots/ (ignored by git)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from kb.linking import summarize
+from tests.helpers import gunicorn
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra of setup.cfg")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def site(settings, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser") / "var"
+    shutil.copytree(settings.data_dir, data_dir)
+    with gunicorn(settings.corpus_dir, data_dir, tmp_path_factory.mktemp("server") / "gunicorn.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM, "Debian's chromium: `make test` installs it (apt-get install chromium)"
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    """A page of a fresh context, which records every request it makes (to check no other host is asked)."""
+    context = browser.new_context(viewport=WIDTHS["desktop"], locale="zh-CN")
+    opened = context.new_page()
+    opened.requested = []  # type: ignore[attr-defined]
+    opened.on("request", lambda request: opened.requested.append(request.url))
+    opened.errors = []  # type: ignore[attr-defined]
+    opened.on("console", lambda message: message.type == "error" and opened.errors.append(message.text))
+    yield opened
+    host = urlsplit(site).netloc
+    assert all(urlsplit(url).netloc == host for url in opened.requested if not url.startswith("data:"))
+    assert not opened.errors  # a CSP violation or a script error shows here
+    context.close()
+
+
+def shoot(page, name: str) -> None:
+    """Screenshots of what the page shows, at both widths."""
+    SHOTS.mkdir(exist_ok=True)
+    for width, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(WIDTHS["desktop"])
+
+
+def test_open_a_term(page, site, kb):
+    page.goto(f"{site}/")
+    shoot(page, "home")
+    page.get_by_role("link", name="百千万工程", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/term/"))
+    [entry] = [r.entry for r in kb.resolve("百千万工程")]
+    sense = page.locator(f"[id='entry-{entry.id}']")
+    assert sense.get_by_role("heading", level=2).inner_text() == "百千万工程"
+    assert entry.definition in sense.inner_text()
+    assert page.locator("mark").count() >= kb.entry_view(entry)["passages_total"]
+    shoot(page, "term")
+    page.goto(f"{site}/term/两新")
+    assert page.locator("article.sense").count() == len(kb.resolve("两新")) > 1
+    shoot(page, "term-senses")
+
+
+def test_follow_a_linked_term_in_the_reading_view(page, site, kb):
+    page.goto(f"{site}/read/qingcheng-2024")
+    shoot(page, "read")
+    link = page.locator("a.term", has_text="省委“1310”具体部署").first
+    link.focus()  # its summary shows on focus, for keyboard users
+    summary = link.get_attribute("data-summary")
+    assert summary == summarize(kb.entry("qingcheng-2024:1").definition)
+    after = page.evaluate("(el) => getComputedStyle(el, '::after').content", link.element_handle())
+    assert summary in after
+    link.click()
+    page.wait_for_url(re.compile(r"/term/.*#entry-qingcheng-2024:1$"))
+    assert page.locator("[id='entry-qingcheng-2024:1']").is_visible()
+    # a citation goes to its note at the end of the report
+    page.go_back()
+    page.locator("a.cite").first.click()
+    assert page.evaluate("location.hash").startswith("#cite-")
+
+
+def test_search_and_page(page, site):
+    page.goto(f"{site}/")
+    page.get_by_label("搜索术语和段落").fill("振兴乡村")
+    page.get_by_role("button", name="搜索").first.click()
+    page.wait_for_url(re.compile(r"/find\?q="))
+    def shown() -> list[str]:  # each hit's link: its passage or entry
+        return page.eval_on_selector_all("ol.hits > li h2 a", "links => links.map(a => a.getAttribute('href'))")
+
+    first = shown()
+    assert len(first) == 10 and page.locator("ol.hits mark").count() >= 10
+    shoot(page, "search")
+    page.get_by_role("link", name="下一页").click()
+    page.wait_for_url(re.compile(r"cursor="))
+    second = shown()
+    assert second and not set(first) & set(second)
+    page.get_by_role("combobox", name="类型").select_option("entry")
+    page.get_by_role("button", name="搜索").last.click()
+    assert all("术语" in text for text in page.locator("ol.hits > li h2").all_inner_texts())
+    page.goto(f"{site}/find?q=%E7%99%BE%E5%8D%83%E4%B8%87%E5%B7%A5%E6%A1%AF")  # 百千万工桯, a typo
+    assert page.get_by_role("link", name="百千万工程").count() == 1
+    shoot(page, "search-miss")
+
+
+def test_the_home_page_works_with_the_keyboard_alone(page, site):
+    page.goto(f"{site}/")
+    page.keyboard.press("Tab")
+    skip = page.evaluate("document.activeElement.textContent")
+    assert skip == "跳到正文"
+    assert page.evaluate("getComputedStyle(document.activeElement).left") == "0px"  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.keyboard.press("Shift+Tab")  # back up to the search box, past the skip link and the brand
+    for _ in range(6):
+        if page.evaluate("document.activeElement.id") == "site-q":
+            break
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "site-q"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # a visible focus
+    page.keyboard.type("1310")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/find\?q=1310"))
+    assert page.locator("ol.hits > li").count() > 0
+
+
+def test_autocomplete_offers_labels_as_typed(page, site):
+    page.goto(f"{site}/")
+    page.get_by_label("搜索术语和段落").press_sequentially("百千")
+    page.locator("#site-q-terms option").first.wait_for(state="attached", timeout=10_000)
+    options = page.eval_on_selector_all("#site-q-terms option", "els => els.map(e => e.value)")
+    assert "百千万工程" in options and all(o.startswith("百") for o in options)
+
+
+def test_status_pages(page, site):
+    answer = page.goto(f"{site}/term/没有这个术语")
+    assert answer.status == 404 and page.get_by_role("heading", level=1).inner_text() == "没有这个术语"
+    shoot(page, "not-found")
+    answer = page.goto(f"{site}/no/such/page")
+    assert answer.status == 404 and "没有找到" in page.inner_text("main")
+    # the console says each page answered 404; nothing else went wrong
+    assert page.errors == ["Failed to load resource: the server responded with a status of 404 (NOT FOUND)"] * 2
+    page.errors.clear()
