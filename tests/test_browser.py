@@ -10,11 +10,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from kb.linking import summarize
 from tests.helpers import gunicorn
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra of setup.cfg")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "screenshots"
@@ -33,7 +32,7 @@ def site(settings, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     assert CHROMIUM, "Debian's chromium: `make test` installs it (apt-get install chromium)"
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
