@@ -84,8 +84,12 @@ def problem(status: int, detail: str, type_: str = BLANK, **extra) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 
+def status_of(error: KBError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 500)
+
+
 def from_kb_error(error: KBError) -> Response:
-    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 500)
+    status = status_of(error)
     type_ = next((uri for kind, uri in TYPES.items() if isinstance(error, kind)), BLANK)
     extra: dict = {}
     if isinstance(error, TermNotFound):

@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
 from kb.paging import KEYSET_CURSOR_PATTERN
-from kb.searching import HIGHLIGHTS_IN
+from kb.search import HIGHLIGHTS_IN
 from kb.views import SOURCES
 
 

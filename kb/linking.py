@@ -11,12 +11,11 @@ from urllib.parse import quote
 
 from kb.matcher import Match, Scan
 from kb.model import Entry
-from kb.normalize import has_astral
+from kb.normalize import astral_positions
 from kb.ranking import KIND_RANK, newest_first
 from kb.snapshot import Snapshot
 
 SUMMARY_CHARS = 120
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
 _SENTENCE = re.compile(r"[^。；！？!?;]*[。；！？!?;]?")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")  # = too: "===" under a line is a heading
 
@@ -203,7 +202,7 @@ class _Utf16:
     """Code-point offsets to UTF-16 offsets (JavaScript's), counting the astral characters before."""
 
     def __init__(self, text: str):
-        self._astral = [m.start() for m in _ASTRAL.finditer(text)] if has_astral(text) else []
+        self._astral = astral_positions(text)
 
     def __getitem__(self, index: int) -> int:
         return index + bisect.bisect_left(self._astral, index) if self._astral else index

@@ -204,6 +204,11 @@ class _Classes:
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
+def astral_positions(text: str) -> list[int]:
+    """Where ``text`` has characters beyond the Basic Multilingual Plane (two UTF-16 code units each)."""
+    return [m.start() for m in _ASTRAL.finditer(text)] if has_astral(text) else []
+
+
 def has_astral(text: str) -> bool:
     """Whether ``text`` has a character beyond the Basic Multilingual Plane (emoji, 𠮷): its UTF-16 takes
     more than two bytes a character then. Encoding is a copy in C, ten times faster than a regex search."""

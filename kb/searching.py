@@ -7,7 +7,7 @@ from typing import Any
 from kb.errors import InvalidRequest
 from kb.model import Entry, Passage
 from kb.paging import check_limit, decode_keyset, encode_keyset
-from kb.search import HIGHLIGHTS_IN, TITLE_SEPARATOR, SearchDoc, SearchIndex  # noqa: F401 - HIGHLIGHTS_IN: API
+from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
 from kb.snapshot import Snapshot
 
 SEARCH_TYPES = ("entry", "passage")

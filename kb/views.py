@@ -62,13 +62,13 @@ def entries_page(snap: Snapshot, document: str | None = None, source: str | None
     rows: list[tuple[int, str, Entry | None]] = []  # (sort key, id, the entry or None: gone)
     for entry in snap.entries.values():
         if document in (None, entry.document) and source in (None, source_of(entry.id)):
-            changed = snap.changed.get(entry.id, 0)
+            changed = _revision(snap, entry.id)
             if changed_since is None or changed > changed_since:
                 rows.append((changed if changed_since is not None else snap.order[entry.id], entry.id, entry))
     if changed_since is not None:
-        gone = {**dict.fromkeys(snap.deleted, 0), **snap.retired}
-        for entry_id, retired in gone.items():
-            changed = max(snap.changed.get(entry_id, 0), retired)
+        gone = {*snap.deleted, *snap.retired}
+        for entry_id in gone:
+            changed = _revision(snap, entry_id)
             if (changed > changed_since and source in (None, source_of(entry_id))
                     and (document is None or entry_id.startswith(f"{document}:"))):
                 rows.append((changed, entry_id, None))
@@ -87,8 +87,12 @@ def _listed(snap: Snapshot, entry_id: str, entry: Entry | None) -> dict[str, Any
             "document": None if entry is None else entry.document,
             "number": None if entry is None else entry.number,
             "headword": None if entry is None else entry.headword,
-            "version": snap.versions.get(entry_id, 0), "revision": snap.changed.get(entry_id, 0)
-            if entry is not None else max(snap.changed.get(entry_id, 0), snap.retired.get(entry_id, 0))}
+            "version": snap.versions.get(entry_id, 0), "revision": _revision(snap, entry_id)}
+
+
+def _revision(snap: Snapshot, entry_id: str) -> int:
+    """The revision that last changed an entry: an edit, a build that printed it otherwise, or retired it."""
+    return max(snap.changed.get(entry_id, 0), snap.retired.get(entry_id, 0))
 
 
 def document_view(snap: Snapshot, doc: Document) -> dict[str, Any]:

@@ -40,6 +40,21 @@ def settings(tmp_path_factory) -> Settings:
     return result
 
 
+@pytest.fixture
+def editor(settings, tmp_path):
+    """A test client over a copy of the session KB that a test may write to, and an editor's token."""
+    from api import create_app
+    from kb import tokens
+    from kb.store import Store, make_engine
+
+    shutil.copytree(settings.data_dir, tmp_path / "var")
+    copy = Settings.from_env({}, corpus_dir=settings.corpus_dir, data_dir=tmp_path / "var")
+    store = Store(make_engine(copy.database_url))
+    token = tokens.create(store, "alice", "editor")
+    yield create_app({"KB_SETTINGS": copy}).test_client(), {"Authorization": f"Bearer {token}"}
+    store.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def kb(settings) -> KnowledgeBase:
     base = KnowledgeBase.open(settings)

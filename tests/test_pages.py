@@ -5,7 +5,6 @@ what each page shows, that every string is escaped, and the headers every page s
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 
 import pytest
@@ -13,9 +12,6 @@ import pytest
 from api import create_app
 from api.pages import CSP
 from api.pages.render import initial
-from kb import tokens
-from kb.config import Settings
-from kb.store import Store, make_engine
 from tests.helpers import ok
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -176,18 +172,8 @@ def test_status_pages_are_pages_in_the_same_look(client):
     assert client.get("/no/such/page", headers={"Accept": "application/json"}).mimetype == "application/problem+json"
 
 
-@pytest.fixture
-def editor_client(settings, tmp_path):
-    shutil.copytree(settings.data_dir, tmp_path / "var")
-    copy = Settings.from_env({}, corpus_dir=settings.corpus_dir, data_dir=tmp_path / "var")
-    store = Store(make_engine(copy.database_url))
-    token = tokens.create(store, "mallory", "editor")
-    yield create_app({"KB_SETTINGS": copy}).test_client(), {"Authorization": f"Bearer {token}"}
-    store.engine.dispose()
-
-
-def test_every_user_provided_string_is_escaped(editor_client):
-    client, token = editor_client
+def test_every_user_provided_string_is_escaped(editor):
+    client, token = editor
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     made = ok(client.post("/entries", headers=token, json={
         "headword": "恶意" + evil, "definition": "定义" + evil, "labels": ["标签" + evil]}), 201)

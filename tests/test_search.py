@@ -14,7 +14,6 @@ import pytest
 
 import kb.search as search_module
 from api import create_app
-from kb import tokens
 from kb.build import build
 from kb.cli import main
 from kb.config import Settings
@@ -22,7 +21,6 @@ from kb.errors import InvalidRequest, NotFound
 from kb.knowledge import KnowledgeBase
 from kb.normalize import label_key
 from kb.search import SearchDoc, SearchIndex, words
-from kb.store import Store, make_engine
 from tests.conftest import ROOT, make_settings
 from tests.helpers import assert_problem, ok
 
@@ -707,17 +705,6 @@ def test_a_whole_index_written_by_several_processes_answers_as_one_written_by_on
 def reader(settings):
     """A test client over the session KB of the three reports (read only)."""
     return create_app({"KB_SETTINGS": settings}).test_client()
-
-
-@pytest.fixture
-def editor(settings, tmp_path):
-    """A test client over a copy of the session KB that a test may write to, and an editor's token."""
-    shutil.copytree(settings.data_dir, tmp_path / "var")
-    copy = Settings.from_env({}, corpus_dir=settings.corpus_dir, data_dir=tmp_path / "var")
-    store = Store(make_engine(copy.database_url))
-    token = tokens.create(store, "alice", "editor")
-    yield create_app({"KB_SETTINGS": copy}).test_client(), {"Authorization": f"Bearer {token}"}
-    store.engine.dispose()
 
 
 def get_all(client, q: str, **args) -> list[dict]:

@@ -118,15 +118,21 @@ def test_document_scopes_a_lookup_to_one_report(client):
     assert "nowhere-1999" in unknown["detail"]
 
 
-def test_an_editors_entry_belongs_to_every_reports_scope(tmp_path):
+@pytest.fixture
+def editable(tmp_path):
     settings = make_settings(tmp_path, REPORTS)
     build(settings)
     store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "terms-editor", "editor")
+    secret = tokens.create(store, "entries-editor", "editor")
     store.engine.dispose()
+    return settings, {"Authorization": f"Bearer {secret}"}
+
+
+def test_an_editors_entry_belongs_to_every_reports_scope(editable):
+    settings, token = editable
     app = create_app({"KB_SETTINGS": settings}).test_client()
     created = app.post("/entries", json={"headword": "典型镇", "definition": "指示范带动作用强的镇。"},
-                       headers={"Authorization": f"Bearer {secret}"})
+                       headers=token)
     assert created.status_code == 201, created.get_data(as_text=True)
     for document in REPORTS:
         [entry] = term(app, "典型镇", document=document)["entries"]
@@ -197,16 +203,6 @@ def test_entries_list_every_entry_once_filtered_by_document_and_source(client):
     assert "nowhere-1999" in assert_problem(client.get("/entries?document=nowhere-1999"), 404)["detail"]
     for query in ("source=book", "changed_since=-1", "limit=0", "cursor=zz"):
         assert_problem(client.get(f"/entries?{query}"), 422)
-
-
-@pytest.fixture
-def editable(tmp_path):
-    settings = make_settings(tmp_path, REPORTS)
-    build(settings)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "entries-editor", "editor")
-    store.engine.dispose()
-    return settings, {"Authorization": f"Bearer {secret}"}
 
 
 def test_changed_since_lists_what_editors_changed_and_deleted_oldest_first(editable):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.exceptions import NotFound as RouteNotFound
 
+from api import errors
 from api.pages import render
 from api.state import get_kb
 from kb.errors import InvalidRequest, KBError, NotFound, TermNotFound
@@ -42,7 +43,11 @@ def kb_error(error: KBError):
         return status_page(404, "没有找到", str(error))
     if isinstance(error, InvalidRequest):
         return status_page(400, "请求有误", str(error))
-    raise error
+    status = errors.status_of(error)  # not ready, busy: as the API says
+    response = status_page(status, "暂时无法回答", str(error))
+    if status == 503:
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 @bp.errorhandler(RouteNotFound)

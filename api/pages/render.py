@@ -11,6 +11,7 @@ from pypinyin import Style, lazy_pinyin
 
 from kb.linking import Link
 from kb.model import Entry, Passage
+from kb.normalize import label_key
 
 
 @dataclass(frozen=True)
@@ -71,22 +72,16 @@ class Initial:
     entries: list[Entry] = field(default_factory=list)
 
 
-_QUOTES = "“”\"'‘’《》「」『』"
-
-
 def initial(headword: str) -> str:
-    """The letter a headword is filed under: its first letter or Chinese character's pinyin initial (百 -> B);
-    "#" for digits and anything else."""
-    for ch in headword:
-        if ch in _QUOTES:
-            continue
-        if ch.isascii() and ch.isalpha():
-            return ch.upper()
-        if unicodedata.category(ch) == "Lo":
-            sound = lazy_pinyin(ch, style=Style.FIRST_LETTER, errors="ignore")
-            if sound and sound[0][:1].isalpha():
-                return sound[0][:1].upper()
-        return "#"
+    """The letter a headword is filed under: the first letter of its key (quotes and brackets dropped, as
+    everywhere), or its first Chinese character's pinyin initial (百 -> B); "#" for digits and anything else."""
+    first = label_key(headword)[:1]
+    if first.isascii() and first.isalpha():
+        return first.upper()
+    if first and unicodedata.category(first) == "Lo":
+        sound = lazy_pinyin(first, style=Style.FIRST_LETTER, errors="ignore")
+        if sound and sound[0][:1].isalpha():
+            return sound[0][:1].upper()
     return "#"
 
 
@@ -97,5 +92,5 @@ def by_initial(entries: Iterable[Entry]) -> list[Initial]:
         letter = initial(entry.headword)
         groups.setdefault(letter, Initial(letter)).entries.append(entry)
     for group in groups.values():
-        group.entries.sort(key=lambda e: (lazy_pinyin(e.headword.strip(_QUOTES)), e.headword))
+        group.entries.sort(key=lambda e: (lazy_pinyin(label_key(e.headword)), e.headword))
     return sorted(groups.values(), key=lambda g: (g.letter == "#", g.letter))
