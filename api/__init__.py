@@ -40,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(views.blp)
     api.register_blueprint(editors.blp)
     api.register_blueprint(links.blp)
-    app.register_blueprint(pages.bp)  # pages for people: not in the OpenAPI document
+    pages.init(app, settings)  # pages for people, with the editors' session: not in the OpenAPI document
     http.init(app)
     app.wsgi_app = fastlink.FastLink(app, app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     state.init(app, settings)

@@ -158,4 +158,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:  # never a traceback to the client
         log.exception("unhandled error")
+        from api import pages
+
+        if request.blueprint == pages.bp.name or (request.blueprint is None and pages.wants_html()):
+            return pages.status_page(500, "服务器出错了", "这个页面没能生成；错误已记录。请稍后再试。")
         return problem(500, "the server failed to answer; the error is logged")

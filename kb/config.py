@@ -13,6 +13,7 @@ class Settings:
     data_dir: Path
     database_url: str
     public_url: str = ""  # the service's address as its users reach it (KB_PUBLIC_URL): links are absolute
+    secret_key: str = ""  # signs the pages' session cookies (KB_SECRET_KEY); else a key kept in data_dir
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: str | Path) -> Settings:
@@ -23,4 +24,5 @@ class Settings:
         if not url:
             url = f"sqlite:///{(data_dir / 'kb.sqlite').resolve()}"
         public = str(overrides.get("public_url") or env.get("KB_PUBLIC_URL") or "").rstrip("/")
-        return cls(corpus_dir, data_dir, url, public)
+        secret = str(overrides.get("secret_key") or env.get("KB_SECRET_KEY") or "")
+        return cls(corpus_dir, data_dir, url, public, secret)

@@ -251,6 +251,31 @@ def revert_entry(store: Store, live: Live, naming: Naming, entry_id: str, to: in
                             allow_shared_labels)
 
 
+def current(store: Store, entry_id: str) -> tuple[dict[str, Any], int, bool]:
+    """The entry's state as editors left it (or as printed), its version, and whether it is deleted."""
+    with store.engine.connect() as conn:
+        state, version, deleted = _current(conn, entry_id)
+    if state is None:
+        raise NotFound("entry", entry_id)
+    return state, version, deleted
+
+
+def merge(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A three-way merge of two writes made from the same revision ``base``, field by field: a field only one
+    side changed takes that side's value; a field both changed differently keeps ``mine`` and is named in the
+    conflicts, for the editor to decide."""
+    merged, conflicts = {}, []
+    for field in EDITABLE:
+        was, ours, other = base.get(field), mine.get(field), theirs.get(field)
+        if ours == was or ours == other:
+            merged[field] = other
+        else:
+            merged[field] = ours
+            if other != was:
+                conflicts.append(field)
+    return merged, conflicts
+
+
 def history(store: Store, entry_id: str) -> list[Revision]:
     """Every revision of an entry, oldest first; a corpus entry starts with revision 0, as printed."""
     with store.engine.connect() as conn:

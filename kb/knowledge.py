@@ -278,6 +278,18 @@ class KnowledgeBase:
                  "note": r.note, "action": r.action, "changes": r.changes}
                 for r in editing.history(self.store, entry_id)]
 
+    def state(self, entry_id: str, revision: int | None = None) -> dict[str, Any]:
+        """An entry's editable fields (kb.editing.EDITABLE) as they are now, even if it is deleted, or as they
+        were after one of its revisions (0: as printed): what an editor's form starts from."""
+        if revision is None:
+            state = editing.current(self.store, entry_id)[0]
+        else:
+            found = next((r for r in editing.history(self.store, entry_id) if r.number == revision), None)
+            if found is None:
+                raise NotFound("revision", f"{entry_id}@{revision}")
+            state = found.state
+        return {field: state.get(field) for field in editing.EDITABLE}
+
     def entry_at(self, entry_id: str, revision: int) -> dict[str, Any]:
         """The entry as it was after one of its revisions (0: as the corpus printed it)."""
         found = next((r for r in editing.history(self.store, entry_id) if r.number == revision), None)

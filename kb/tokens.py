@@ -111,3 +111,25 @@ def verify(store: Store, secret: str) -> Token | None:
     if row is None or not hmac.compare_digest(row.digest, digest) or row.revoked is not None:
         return None
     return Token(row.name, row.role, row.created, row.revoked)
+
+
+def fingerprint(secret: str) -> str:
+    """What a signed-in browser keeps instead of the secret: it names one issue of a token (a name given again
+    gets a new one) and cannot be turned back into the secret or its digest."""
+    return _fingerprint(_digest(secret))
+
+
+def _fingerprint(digest: str) -> str:
+    return hashlib.sha256(b"session:" + digest.encode()).hexdigest()
+
+
+def signed_in(store: Store, name: str, print_: str) -> Token | None:
+    """The live token ``name`` if ``print_`` is its fingerprint (see fingerprint), else None: a revoked token
+    signs its browsers out at once."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(tokens).where(tokens.c.name == name)).first()
+    if row is None or row.revoked is not None:
+        return None
+    if not hmac.compare_digest(_fingerprint(row.digest), print_):
+        return None
+    return Token(row.name, row.role, row.created, row.revoked)

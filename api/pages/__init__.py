@@ -1,21 +1,21 @@
-"""Pages for people: the home page, a page per term, a report to read with its terms linked, and search.
+"""Pages for people: for readers (api.pages.readers) the home page, a page per term, a report to read with its
+terms linked, and search; for editors (api.pages.editors) sign-in, forms, history and conflicts.
 
 Server-rendered with Jinja2 over the same KnowledgeBase as the JSON views; they work without JavaScript
 (static/kb.js only adds autocomplete). Every page sends a strict Content-Security-Policy: no inline script
 or style, nothing from another host. Templates escape every string; texts reach them as pieces
-(``render.Piece``), never as HTML.
+(``render.Piece``), never as HTML. Errors are status pages in the same look.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
-from werkzeug.exceptions import NotFound as RouteNotFound
+from flask import Blueprint, Flask, Response, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from api import errors
-from api.pages import render
-from api.state import get_kb
+from api.pages import forms, session
+from kb.config import Settings
 from kb.errors import InvalidRequest, KBError, NotFound, TermNotFound
-from kb.linking import Link
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -23,7 +23,13 @@ bp = Blueprint("pages", __name__, template_folder="templates", static_folder="st
 # nothing but this host's own files; no inline script or style; never framed; forms post here only
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-SEARCH_PAGE = 10
+
+
+def init(app: Flask, settings: Settings) -> None:
+    from api.pages import editors, readers  # noqa: F401 - their routes are on bp
+
+    session.init(app, settings)
+    app.register_blueprint(bp)  # not in the OpenAPI document
 
 
 @bp.after_request
@@ -35,10 +41,23 @@ def headers(response: Response) -> Response:
     return response
 
 
+@bp.context_processor
+def signed_in() -> dict:
+    """Who is signed in, for the header (and a sign-out form with its CSRF token)."""
+    try:
+        editor = session.editor()
+    except KBError:  # no KB yet: nobody can be signed in
+        editor = None
+    return {"editor": editor, "signout_form": forms.ConfirmForm() if editor else None}
+
+
 @bp.errorhandler(KBError)
 def kb_error(error: KBError):
     if isinstance(error, TermNotFound):
         return status_page(404, "没有这个术语", f"“{error.term}”不在术语库中。", error.suggestions)
+    if isinstance(error, NotFound) and error.deleted and error.kind == "entry":
+        return status_page(404, "这个词条已删除", f"词条 {error.ident} 已被删除；它的修改历史还在，可以恢复。",
+                           links=[("修改历史", url_for("pages.history", entry_id=error.ident))])
     if isinstance(error, NotFound):
         return status_page(404, "没有找到", str(error))
     if isinstance(error, InvalidRequest):
@@ -50,9 +69,14 @@ def kb_error(error: KBError):
     return response
 
 
-@bp.errorhandler(RouteNotFound)
-def route_not_found(error: RouteNotFound):
-    return status_page(404, "没有找到", "这个地址没有页面。")
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    status = error.code or 500
+    if status == 404:
+        return status_page(404, "没有找到", "这个地址没有页面。")
+    if status == 405:
+        return status_page(405, "不能这样打开", "这个地址只接受表单提交；请从页面上的按钮进入。")
+    return status_page(status, error.name, error.description or "")
 
 
 def wants_html() -> bool:
@@ -60,71 +84,11 @@ def wants_html() -> bool:
     return request.accept_mimetypes.best_match(["application/problem+json", "text/html"]) == "text/html"
 
 
-def status_page(status: int, title: str, detail: str, suggestions: list[str] | None = None):
+def status_page(status: int, title: str, detail: str, suggestions: list[str] | None = None,
+                links: list[tuple[str, str]] | None = None):
     response = Response(render_template("status.html", status=status, title=title, detail=detail,
-                                        suggestions=suggestions or []), status, mimetype="text/html")
+                                        suggestions=suggestions or [], links=links or []), status,
+                        mimetype="text/html")
     return headers(response)
 
 
-@bp.get("/")
-def home():
-    kb = get_kb()
-    documents = [(doc, render.by_initial(kb.entries(doc.id))) for doc in kb.documents()]
-    editors = render.by_initial(e for e in kb.entries() if e.document is None)
-    return render_template("home.html", documents=documents, editors=editors)
-
-
-@bp.get("/term/<path:term>")
-def term(term: str):
-    kb = get_kb()
-    document = request.args.get("document") or None
-    view = kb.lookup(term, document)
-    senses = []
-    for entry in view["entries"]:
-        passages = [(p, render.marked(p["text"], p.get("uses") or [])) for p in entry["passages"]]
-        senses.append((entry, passages))
-    return render_template("term.html", term=term, view=view, senses=senses)
-
-
-@bp.get("/read/<document_id>")
-def read(document_id: str):
-    kb = get_kb()
-    doc = kb.document(document_id)
-    cited = {e.number: e for e in kb.entries(doc.id) if e.number is not None}
-    linker = kb.linker
-    sections: list[tuple[str, str, int]] = []  # (anchor, heading, depth) for the table of contents
-    blocks = []
-    last: tuple[str, ...] = ()
-    for passage in kb.passages(doc.id):
-        for depth, heading in enumerate(passage.section):
-            if last[:depth + 1] != passage.section[:depth + 1]:
-                anchor = f"s{len(sections) + 1}"
-                sections.append((anchor, heading, depth))
-                blocks.append(("heading", (anchor, heading, depth)))
-        last = passage.section
-        links = linker.link(passage.text, prefer=doc.id)
-        blocks.append(("passage", (passage, render.linked(passage, links, _term_href, cited))))
-    notes = sorted(cited.values(), key=lambda e: e.number or 0)
-    return render_template("read.html", doc=doc, sections=sections, blocks=blocks, notes=notes)
-
-
-def _term_href(link: Link) -> str:
-    return url_for("pages.term", term=link.headword) + f"#entry-{link.id}"
-
-
-@bp.get("/find")
-def find():
-    kb = get_kb()
-    q = (request.args.get("q") or "").strip()
-    kind = request.args.get("type") or None
-    document = request.args.get("document") or None
-    cursor = request.args.get("cursor") or None
-    found, suggestions = None, []
-    if q:
-        found = kb.search(q, document, kind, SEARCH_PAGE, cursor)
-        for hit in found["hits"]:
-            hit["pieces"] = render.marked(hit["snippet"], hit["highlights"])
-        if not found["hits"] and not cursor:
-            suggestions = kb.suggest(q, 5)
-    return render_template("find.html", q=q, kind=kind, document=document, found=found,
-                           suggestions=suggestions, documents=kb.documents(), cursor=cursor)

@@ -3,6 +3,7 @@ template escapes every piece and never builds HTML from strings; terms grouped b
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,13 +17,42 @@ from kb.normalize import label_key
 
 @dataclass(frozen=True)
 class Piece:
-    """A piece of a text: ``kind`` is "text", "mark" (a highlight), "link" (a term) or "cite" (a footnote)."""
+    """A piece of a text: ``kind`` is "text", "mark" (a highlight), "link" (a term), "cite" (a footnote), or in
+    a diff "ins" and "del"."""
 
     kind: str
     text: str
     href: str = ""
     title: str = ""
     number: int = 0
+
+
+def diff(before: str, after: str) -> list[Piece]:
+    """What changed from ``before`` to ``after``, character by character (Chinese has no spaces to split words
+    at): "text" pieces both have, "del" pieces only ``before`` has, "ins" pieces only ``after`` has. One or two
+    characters the same between two changes are taken into the change, so that 第二人 → 编辑补充 reads as one
+    replacement, not as a patchwork."""
+    runs: list[list[int]] = []  # [same?, a1, a2, b1, b2], changes next to each other joined
+    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    for n, (op, a1, a2, b1, b2) in enumerate(opcodes):
+        same = op == "equal" and not (a2 - a1 <= SHORT_SAME and 0 < n < len(opcodes) - 1)
+        if runs and not same and not runs[-1][0]:
+            runs[-1][2], runs[-1][4] = a2, b2
+        else:
+            runs.append([same, a1, a2, b1, b2])
+    pieces = []
+    for same, a1, a2, b1, b2 in runs:
+        if same:
+            pieces.append(Piece("text", before[a1:a2]))
+            continue
+        if a2 > a1:
+            pieces.append(Piece("del", before[a1:a2]))
+        if b2 > b1:
+            pieces.append(Piece("ins", after[b1:b2]))
+    return pieces
+
+
+SHORT_SAME = 2
 
 
 def marked(text: str, spans: Iterable[Iterable[int]]) -> list[Piece]:
