@@ -48,8 +48,8 @@ def page(browser, site):
     opened.errors = []  # type: ignore[attr-defined]
     opened.on("console", lambda message: message.type == "error" and opened.errors.append(message.text))
     yield opened
-    host = urlsplit(site).netloc
-    assert all(urlsplit(url).netloc == host for url in opened.requested if not url.startswith("data:"))
+    host = urlsplit(site).hostname  # this machine: the readers' site and the editors' are two ports of it
+    assert all(urlsplit(url).hostname == host for url in opened.requested if not url.startswith("data:"))
     assert not opened.errors  # a CSP violation or a script error shows here
     context.close()
 
@@ -159,3 +159,162 @@ def test_status_pages(page, site):
     # the console says each page answered 404; nothing else went wrong
     assert page.errors == ["Failed to load resource: the server responded with a status of 404 (NOT FOUND)"] * 2
     page.errors.clear()
+
+
+# -- editors ---------------------------------------------------------------------------------------------
+ENTRY = "qingcheng-2024:2"  # 百千万工程
+
+
+@pytest.fixture(scope="module")
+def edit_site(settings, tmp_path_factory):
+    """A server of its own (editors change what it serves) and two editors' tokens."""
+    from kb import tokens
+    from kb.store import Store, make_engine
+
+    data_dir = tmp_path_factory.mktemp("editing") / "var"
+    shutil.copytree(settings.data_dir, data_dir)
+    store = Store(make_engine(f"sqlite:///{data_dir / 'kb.sqlite'}"))
+    secrets = {name: tokens.create(store, name, "editor") for name in ("alice", "bob")}
+    store.engine.dispose()
+    with gunicorn(settings.corpus_dir, data_dir, tmp_path_factory.mktemp("server") / "gunicorn.log") as base:
+        yield base, secrets
+
+
+def sign_in(page, base: str, secret: str, start: str = "/term/百千万工程") -> None:
+    page.goto(f"{base}{start}")
+    page.get_by_role("link", name="编辑登录").click()
+    page.get_by_label("令牌").fill(secret)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/term/"))
+
+
+def expected_statuses(page, *statuses: int) -> None:
+    """The console reports each page that answered 4xx; those are the ones the test meant, nothing else."""
+    names = {401: "UNAUTHORIZED", 409: "CONFLICT", 422: "UNPROCESSABLE ENTITY"}
+    expected = [f"Failed to load resource: the server responded with a status of {s} ({names[s]})"
+                for s in statuses]
+    assert page.errors == expected
+    page.errors.clear()
+
+
+def test_sign_in_edit_and_see_the_change(page, edit_site, kb):
+    base, secrets = edit_site
+    page.goto(f"{base}/signin")
+    page.get_by_label("令牌").fill("kb_wrong")
+    page.get_by_role("button", name="登录").click()
+    assert page.locator("#token-error").inner_text() == "这个令牌不存在或已吊销"
+    expected_statuses(page, 401)
+    sign_in(page, base, secrets["alice"])
+    assert "已登录：alice" in page.locator(".flash").inner_text()
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "kb_session"]
+    assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (True, True, "Strict")
+    assert page.evaluate("document.cookie") == ""  # no script can read it
+    page.locator(f"[id='entry-{ENTRY}']").get_by_role("link", name="编辑").click()
+    page.wait_for_url(re.compile(r"/edit$"))
+    shoot(page, "edit")
+    definition = page.get_by_label("释义")
+    assert definition.input_value() == kb.entry(ENTRY).definition
+    page.get_by_label("词目").fill("")
+    page.get_by_role("button", name="保存").click()
+    assert page.locator("#headword").get_attribute("aria-invalid") == "true"
+    assert page.locator("#headword-error").inner_text().strip()
+    shoot(page, "edit-invalid")
+    expected_statuses(page, 422)
+    page.get_by_label("词目").fill("百千万工程")
+    definition.fill(kb.entry(ENTRY).definition + "（浏览器里改的）")
+    page.get_by_label("修改说明").fill("试一下")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(r"/term/.*#entry-"))
+    assert "（浏览器里改的）" in page.locator(f"[id='entry-{ENTRY}'] .definition").inner_text()
+    shoot(page, "term-edited")
+    # the JSON API, served by the other worker as likely as this one, says the same at once
+    answer = page.request.get(f"{base}/terms/百千万工程")
+    assert answer.json()["entries"][0]["definition"].endswith("（浏览器里改的）")
+
+
+def test_a_stale_edit_goes_through_the_conflict_page(browser, edit_site):
+    base, secrets = edit_site
+    contexts, pages = [], []
+    for name in ("alice", "bob"):
+        context = browser.new_context(viewport=WIDTHS["desktop"], locale="zh-CN")
+        opened = context.new_page()
+        sign_in(opened, base, secrets[name])
+        opened.goto(f"{base}/entry/{ENTRY}/edit")
+        contexts.append(context)
+        pages.append(opened)
+    alice, bob = pages
+    bob.get_by_label("释义").fill("鲍勃先存的释义。")
+    bob.get_by_role("button", name="保存").click()
+    bob.wait_for_url(re.compile(r"/term/"))
+    alice.get_by_label("全称").fill("爱丽丝写的全称")
+    alice.get_by_label("释义").fill("爱丽丝的释义。")
+    answer_seen = []
+    alice.on("response", lambda r: r.request.is_navigation_request() and answer_seen.append(r.status))
+    alice.get_by_role("button", name="保存").click()
+    alice.get_by_role("heading", name="别人先保存了").wait_for()
+    assert answer_seen[-1] == 409
+    assert "bob" in alice.locator(".conflict").inner_text()
+    both = alice.locator("table.compare tr.both")
+    assert both.count() == 1 and "释义" in both.inner_text() and "鲍勃先存的释义。" in both.inner_text()
+    assert alice.get_by_label("全称").input_value() == "爱丽丝写的全称"
+    assert "鲍勃先存的释义。" in alice.locator("#definition-error").inner_text()
+    shoot(alice, "conflict")
+    alice.get_by_label("释义").fill("爱丽丝和鲍勃合并的释义。")  # the editor merges by hand
+    alice.get_by_role("button", name="保存合并后的版本").click()
+    alice.wait_for_url(re.compile(r"/term/"))
+    sense = alice.locator(f"[id='entry-{ENTRY}']")
+    assert "爱丽丝和鲍勃合并的释义。" in sense.inner_text() and "爱丽丝写的全称" in sense.inner_text()
+    for context in contexts:
+        context.close()
+
+
+def test_history_and_revert(page, edit_site, kb):
+    base, secrets = edit_site
+    for text in ("第一次改的释义。", "第二次改的释义。"):  # two revisions by the API, by bob
+        etag = page.request.get(f"{base}/entries/{ENTRY}").headers["etag"]
+        answer = page.request.patch(f"{base}/entries/{ENTRY}", data={"definition": text},
+                                    headers={"Authorization": f"Bearer {secrets['bob']}", "If-Match": etag})
+        assert answer.status == 200
+    sign_in(page, base, secrets["alice"])
+    page.locator(f"[id='entry-{ENTRY}']").get_by_role("link", name="修改历史").click()
+    page.wait_for_url(re.compile(r"/history"))
+    rows = page.locator("table.revisions tbody tr")
+    assert rows.count() >= 3 and "bob" in rows.first.inner_text()
+    assert page.locator("dl.changes del").inner_text() == "一" and page.locator("dl.changes ins").inner_text() == "二"
+    page.get_by_label("从第 0 版比较").check()
+    page.get_by_role("button", name="比较所选两版").click()
+    page.wait_for_url(re.compile(r"from=0"))
+    assert "第 0 版 →" in page.get_by_role("heading", level=2).inner_text()
+    shoot(page, "history")
+    rows.last.get_by_role("link", name="回到这一版").click()  # the last row: revision 0, as printed
+    page.wait_for_url(re.compile(r"/revert/0$"))
+    assert page.locator("dl.changes").count() == 1
+    shoot(page, "revert-confirm")
+    page.get_by_role("button", name="确认回到第 0 版").click()
+    page.wait_for_url(re.compile(r"/term/"))
+    assert page.locator(f"[id='entry-{ENTRY}'] .definition").inner_text() == kb.entry(ENTRY).definition
+    assert "已回到第 0 版" in page.locator(".flash").inner_text()
+
+
+def test_delete_restore_and_sign_out(page, edit_site):
+    base, secrets = edit_site
+    sign_in(page, base, secrets["alice"])
+    page.goto(f"{base}/entry/{ENTRY}/history")
+    page.get_by_role("link", name="删除").click()
+    shoot(page, "delete-confirm")
+    page.get_by_label("修改说明").fill("试删")
+    page.get_by_role("button", name="确认删除词条").click()
+    page.wait_for_url(re.compile(r"/history$"))
+    assert "已删除" in page.locator("main").inner_text()
+    answer = page.request.get(f"{base}/entries/{ENTRY}")
+    assert answer.status == 404
+    page.get_by_role("link", name="恢复").click()
+    page.get_by_role("button", name="确认恢复词条").click()
+    page.wait_for_url(re.compile(r"/term/"))
+    assert page.locator(f"[id='entry-{ENTRY}']").is_visible()
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(f"{base}/")
+    assert page.get_by_role("link", name="编辑登录").is_visible()
+    page.goto(f"{base}/entry/{ENTRY}/edit")
+    assert "/signin" in page.url
+    shoot(page, "signin")

@@ -13,12 +13,13 @@ from flask import Blueprint, Flask, Response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from api import errors
-from api.pages import forms, session
+from api.pages import forms, render, session
 from kb.config import Settings
 from kb.errors import InvalidRequest, KBError, NotFound, TermNotFound
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
+bp.add_app_template_filter(render.when, "when")
 
 # nothing but this host's own files; no inline script or style; never framed; forms post here only
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "

@@ -135,7 +135,7 @@ def history(entry_id: str):
     headword = kb.state(entry_id)["headword"]
     return render_template("history.html", entry_id=entry_id, headword=headword, revisions=revisions[::-1],
                            old=old, new=new, changes=changes, deleted=deleted,
-                           version=kb.version(entry_id))
+                           version=kb.version(entry_id), labels=forms.LABELS)
 
 
 @bp.route("/entry/<entry_id>/revert/<int:revision>", methods=["GET", "POST"])

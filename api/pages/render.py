@@ -7,6 +7,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pypinyin import Style, lazy_pinyin
 
@@ -25,6 +26,15 @@ class Piece:
     href: str = ""
     title: str = ""
     number: int = 0
+
+
+def when(iso: str) -> str:
+    """A revision's time as people read it: "2026-12-02 01:39 UTC" (the page's <time> keeps the exact one)."""
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(UTC)
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def diff(before: str, after: str) -> list[Piece]:
