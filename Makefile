@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/http.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/link.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/edit.py --workers $(KB_WORKERS)
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
