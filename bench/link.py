@@ -29,13 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]  # bench/http.py vs http
 sys.path.insert(0, str(ROOT))
 
-from kb.build import build  # noqa: E402
-from kb.config import Settings  # noqa: E402
+from bench.corpora import THREE_REPORTS, built  # noqa: E402
 from kb.knowledge import KnowledgeBase  # noqa: E402
 from kb.normalize import label_key  # noqa: E402
 
-REPORTS = [ROOT / "corpus" / "qingcheng-2024.txt", ROOT / "tests" / "data" / "sichuan-2026.txt",
-           ROOT / "tests" / "data" / "jiangxi-2026.txt"]
 TARGET_MB_S = 60.0
 ISSUE_12_MB_S = 43.6  # kb's linker when issue 12 was filed (its baseline)
 TARGET_RATIO = 0.7
@@ -184,22 +181,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-http", action="store_true", help="only the in-process comparison")
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="kb-bench-link-kb-"))
-    try:
-        corpus = base / "corpus"
-        corpus.mkdir()
-        for report in REPORTS:
-            shutil.copy(report, corpus / report.name)
-        settings = Settings.from_env({}, corpus_dir=corpus, data_dir=base / "var")
-        build(settings)
+    with built(THREE_REPORTS, "kb-bench-link-kb-") as settings:
         kb = KnowledgeBase.open(settings)
         ok = in_process(kb, args)
         if not args.no_http:
             kb.release()
             ok = over_http(kb, settings.data_dir, args) and ok
         kb.close()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
     return 0 if ok else 1
 
 

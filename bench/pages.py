@@ -22,9 +22,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -34,12 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from api import create_app  # noqa: E402
 from api.schemas import MAX_LIMIT  # noqa: E402
-from kb.build import build  # noqa: E402
-from kb.config import Settings  # noqa: E402
+from bench.corpora import THREE_REPORTS, built  # noqa: E402
 from kb.knowledge import KnowledgeBase  # noqa: E402
-
-REPORTS = [ROOT / "corpus" / "qingcheng-2024.txt", ROOT / "tests" / "data" / "sichuan-2026.txt",
-           ROOT / "tests" / "data" / "jiangxi-2026.txt"]
 
 
 def timed(call: Callable[[], None]) -> float:
@@ -73,14 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="kb-bench-pages-"))
-    try:
-        corpus = work / "corpus"
-        corpus.mkdir()
-        for report in REPORTS:
-            shutil.copy(report, corpus / report.name)
-        settings = Settings.from_env({}, corpus_dir=corpus, data_dir=work / "var")
-        build(settings)
+    with built(THREE_REPORTS, "kb-bench-pages-") as settings:
         kb = KnowledgeBase.open(settings)
         client = create_app({"KB_SETTINGS": settings}).test_client()
 
@@ -122,8 +109,6 @@ def main() -> None:
                                               "... + POST /link of each passage": passages_and_links},
                      max(5, args.rounds // 3))
         kb.close()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
