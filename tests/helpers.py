@@ -44,6 +44,25 @@ def assert_problem(response, status: int) -> dict:
     return body
 
 
+def kb_env(monkeypatch, settings) -> None:
+    """The environment of a `kb` command (or server) that works on ``settings``'s KB."""
+    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    if settings.database_url.startswith("sqlite"):
+        monkeypatch.delenv("KB_DATABASE_URL", raising=False)  # the data dir's file
+    else:
+        monkeypatch.setenv("KB_DATABASE_URL", settings.database_url)
+
+
+def server_env(corpus_dir: Path, data_dir: Path, database_url: str = "") -> dict[str, str]:
+    """The environment of a server of the KB in ``data_dir`` and ``database_url`` (else its SQLite file)."""
+    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
+    env.pop("KB_DATABASE_URL", None)
+    if database_url and not database_url.startswith("sqlite"):
+        env["KB_DATABASE_URL"] = database_url
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,13 +70,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
-    """gunicorn serving the KB in ``data_dir`` as `make run` does (preloaded), on a free port: its base URL,
-    once /healthz answers (within a generous deadline); stopped with its workers afterwards."""
+def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, database_url: str = "") -> Iterator[str]:
+    """gunicorn serving the KB in ``data_dir`` (and ``database_url``, else the data dir's SQLite file) as
+    `make run` does (preloaded), on a free port: its base URL, once /healthz answers (within a generous
+    deadline); stopped with its workers afterwards."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
-    env.pop("KB_DATABASE_URL", None)
+    env = server_env(corpus_dir, data_dir, database_url)
     with log.open("w") as out:
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),

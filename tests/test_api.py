@@ -23,7 +23,7 @@ from kb.errors import TermNotFound
 from kb.knowledge import MAX_LIMIT, KnowledgeBase
 from kb.normalize import label_key
 from tests.conftest import REPORTS, make_settings
-from tests.helpers import PROBLEM, assert_problem, ok
+from tests.helpers import PROBLEM, assert_problem, kb_env, ok
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
 
 
@@ -644,9 +644,7 @@ def test_the_docs_page_is_served(client):
 # -- the CLI prints what the API sends ------------------------------------------------------------------
 @pytest.fixture
 def cli(settings, monkeypatch, capsys):
-    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, settings)
 
     def run(*argv: str) -> tuple[int, dict]:
         status = main(list(argv))

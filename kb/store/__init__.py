@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from kb.derive import Derived, current_entries, derive_all
 from kb.model import Citation, Component, Document, Edit, Entry, IngestWarning, Label, Passage, Use
 from kb.normalize import label_key
-from kb.store import schema
+from kb.store import migrate
 from kb.store.log import Change, changes_since, current_revision, log_change, next_revision
 from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.tokens
     CONTENT,
@@ -72,9 +72,13 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._migrated = False
 
     def create(self) -> None:
-        schema.create(self.engine)
+        """Make the tables, or bring an older store's to this kb's schema (kb.store.migrate): once a process."""
+        if not self._migrated:
+            migrate.upgrade(self.engine)
+            self._migrated = True
 
     def info(self, conn: Connection | None = None) -> dict[str, str]:
         if conn is None:
