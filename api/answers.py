@@ -51,6 +51,7 @@ class CachedAnswers:
         holder = self.app.extensions.get("kb")
         if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
             kb = holder.kb
+            holder.follow()
             kb.current()
             environ["kb.caught_up"] = True
             item = self.cache.get((kb.store_id, kb.revision, *raw_target(environ)))

@@ -51,6 +51,7 @@ class FastLink:
             environ["CONTENT_LENGTH"] = str(len(raw))
             return self.wsgi_app(environ, start_response)
         kb = holder.kb
+        holder.follow()
         kb.current()
         base = holder.settings.public_url or get_current_url(environ, root_only=True).rstrip("/")
         try:

@@ -58,7 +58,7 @@ def server_env(corpus_dir: Path, data_dir: Path, database_url: str = "") -> dict
     """The environment of a server of the KB in ``data_dir`` and ``database_url`` (else its SQLite file)."""
     env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
     env.pop("KB_DATABASE_URL", None)
-    if database_url and not database_url.startswith("sqlite"):
+    if database_url:
         env["KB_DATABASE_URL"] = database_url
     return env
 
@@ -67,6 +67,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Served(str):
+    """A served KB's base URL, which also knows the server's process id (its process group's)."""
+
+    pid: int
 
 
 @contextlib.contextmanager
@@ -82,7 +88,8 @@ def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, data
             [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),
              "--bind", f"127.0.0.1:{port}", "--limit-request-line", "8190", "api:create_app()"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
+        base = Served(f"http://127.0.0.1:{port}")
+        base.pid = server.pid
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -96,7 +103,8 @@ def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, data
                     time.sleep(0.3)
             yield base
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # unless a test killed it already
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
 
 
