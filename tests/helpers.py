@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
@@ -50,18 +51,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "api" / "gunicorn_conf.py"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running gunicorn: its base URL, its master process and the file its output goes to."""
+
+    base: str
+    process: subprocess.Popen
+    log: Path
+
+
 @contextlib.contextmanager
-def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
-    """gunicorn serving the KB in ``data_dir`` as `make run` does (preloaded), on a free port: its base URL,
-    once /healthz answers (within a generous deadline); stopped with its workers afterwards."""
+def served(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2,
+           env: dict[str, str] | None = None) -> Iterator[Served]:
+    """gunicorn serving the KB in ``data_dir`` as `make run` does (api/gunicorn_conf.py, preloaded), on a free
+    port, with ``env`` added to the environment, once /healthz answers (within a generous deadline); stopped
+    with its workers afterwards (unless it stopped already)."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
-    env.pop("KB_DATABASE_URL", None)
+    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir), **(env or {})}
+    for name in ("KB_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"):  # the config makes a metrics dir of its own
+        env.pop(name, None)
     with log.open("w") as out:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--limit-request-line", "8190", "api:create_app()"],
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", str(GUNICORN_CONF), "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "api:create_app()"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -75,10 +91,18 @@ def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> I
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(f"the server did not start; see {log}") from None
                     time.sleep(0.3)
-            yield base
+            yield Served(base, server, log)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
+    """``served``, for tests that need only its base URL."""
+    with served(corpus_dir, data_dir, log, workers) as server:
+        yield server.base
 
 
 QUOTES = {"“": "”", "‘": "’", "《": "》", "「": "」"}
