@@ -21,10 +21,10 @@ build: install
 
 KB_WORKERS ?= 2
 
-# The app is preloaded: the KB and jieba's dictionary load once in gunicorn's master, before it forks.
+# gunicorn's settings are in api/gunicorn_conf.py (preloaded: the KB and jieba's dictionary load once in the
+# master, before it forks; logs with request ids; metrics summed over the workers; a graceful SIGTERM)
 run: build
-	$(BIN)/gunicorn --preload --workers $(KB_WORKERS) --bind $(HOST):$(PORT) --limit-request-line 8190 \
-		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms' 'api:create_app()'
+	$(BIN)/gunicorn -c api/gunicorn_conf.py --workers $(KB_WORKERS) --bind $(HOST):$(PORT) 'api:create_app()'
 
 
 lint: install

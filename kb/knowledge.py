@@ -21,6 +21,7 @@ from kb.live import SIGNAL_FILE, Live
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import fold_fast, label_key
 from kb.paging import CURSOR_PATTERN, MAX_LIMIT, check_limit, page  # noqa: F401 - part of this module's API
+from kb.readiness import Readiness, readiness_of
 from kb.search import SearchIndex, SyncReport
 from kb.searching import SEARCH_TYPES  # noqa: F401 - part of this module's API
 from kb.snapshot import Snapshot
@@ -228,6 +229,11 @@ class KnowledgeBase:
         if not index.update(docs, sorted(e for e in edited if e not in snap.entries), searching.user_words(snap),
                             snap.revision, store=snap.store_id, folded=True):
             self.sync_index()
+
+    def readiness(self) -> Readiness:
+        """Whether this process can answer as the store stands (the store answers, the index holds the
+        snapshot's content), with the numbers monitoring wants; never raises (see kb.readiness)."""
+        return readiness_of(self.store, self.live, self._search_index())
 
     def search(self, text: str, document: str | None = None, type: str | None = None,
                limit: int = 10, cursor: str | None = None) -> dict[str, Any]:

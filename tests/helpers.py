@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
@@ -69,27 +70,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Served(str):
-    """A served KB's base URL, which also knows the server's process id (its process group's)."""
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "api" / "gunicorn_conf.py"
 
-    pid: int
+
+@dataclass(frozen=True)
+class Served:
+    """A running gunicorn: its base URL, its master process and the file its output goes to."""
+
+    base: str
+    process: subprocess.Popen
+    log: Path
 
 
 @contextlib.contextmanager
-def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, database_url: str = "") -> Iterator[str]:
-    """gunicorn serving the KB in ``data_dir`` (and ``database_url``, else the data dir's SQLite file) as
-    `make run` does (preloaded), on a free port: its base URL, once /healthz answers (within a generous
-    deadline); stopped with its workers afterwards."""
+def served(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, env: dict[str, str] | None = None,
+           database_url: str = "") -> Iterator[Served]:
+    """gunicorn serving the KB in ``data_dir`` (and ``database_url``, else the data dir's SQLite file) as `make
+    run` does (api/gunicorn_conf.py, preloaded), on a free port, with ``env`` added to the environment, once
+    /healthz answers (within a generous deadline); stopped with its workers afterwards (unless it stopped
+    already)."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = server_env(corpus_dir, data_dir, database_url)
+    env = {**server_env(corpus_dir, data_dir, database_url), **(env or {})}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the config makes a metrics dir of its own
     with log.open("w") as out:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--limit-request-line", "8190", "api:create_app()"],
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", str(GUNICORN_CONF), "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "api:create_app()"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        base = Served(f"http://127.0.0.1:{port}")
-        base.pid = server.pid
+        base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -101,11 +110,18 @@ def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, data
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(f"the server did not start; see {log}") from None
                     time.sleep(0.3)
-            yield base
+            yield Served(base, server, log)
         finally:
             with contextlib.suppress(ProcessLookupError):  # unless a test killed it already
                 os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, database_url: str = "") -> Iterator[str]:
+    """``served``, for tests that need only its base URL."""
+    with served(corpus_dir, data_dir, log, workers, database_url=database_url) as server:
+        yield server.base
 
 
 QUOTES = {"“": "”", "‘": "’", "《": "》", "「": "」"}

@@ -18,7 +18,7 @@ from kb import tokens
 from kb.build import build
 from kb.store import Store, make_engine
 from tests.conftest import make_settings
-from tests.helpers import gunicorn
+from tests.helpers import served
 from tests.reports import MINI, MINI_ID
 
 WITHIN_S = 2.0  # the promise: an edit on one node is served by every other within 2 s
@@ -76,11 +76,12 @@ def test_two_nodes_on_one_store(tmp_path):
     auth = {"Authorization": f"Bearer {tokens.create(store, 'alice', 'editor')}"}
     store.engine.dispose()
     b_data = tmp_path / "b" / "var"  # node b starts with nothing: it builds its index from the store
-    node = {"a": lambda: gunicorn(settings.corpus_dir, settings.data_dir, tmp_path / "a.log",
-                                  database_url=settings.database_url),
-            "b": lambda: gunicorn(settings.corpus_dir, b_data, tmp_path / "b.log",
-                                  database_url=settings.database_url)}
-    with node["a"]() as a, node["b"]() as b:
+    node = {"a": lambda: served(settings.corpus_dir, settings.data_dir, tmp_path / "a.log",
+                                database_url=settings.database_url),
+            "b": lambda: served(settings.corpus_dir, b_data, tmp_path / "b.log",
+                                database_url=settings.database_url)}
+    with node["a"]() as served_a, node["b"]() as served_b:
+        a, b = served_a.base, served_b.base
         assert (b_data / "index").is_dir()
         assert serves(b, "百县千镇万村")()  # the corpus, found on b from its own index
         edit(a, auth, {"definition": "节点甲写的释义：暗号甲一。", "labels": ["甲乙联动"]})
@@ -89,9 +90,11 @@ def test_two_nodes_on_one_store(tmp_path):
         taken["b -> a"] = within(WITHIN_S, serves(a, "暗号乙二", "甲乙联动"))
         assert serves(b, "暗号乙二")()  # and b itself, at once
 
-        os.killpg(b.pid, signal.SIGKILL)  # no goodbye: no index flush, no signal
+        os.killpg(served_b.process.pid, signal.SIGKILL)  # no goodbye: no index flush, no signal
+        served_b.process.wait(timeout=30)
         edit(a, auth, {"definition": "节点乙不在时写的：暗号丙三。"})
-        with node["b"]() as b_again:
+        with node["b"]() as again:
+            b_again = again.base
             taken["after SIGKILL"] = within(WITHIN_S, serves(b_again, "暗号丙三", "甲乙联动"))
             edit(b_again, auth, {"definition": "节点乙回来后写的：暗号丁四。"})
             taken["b again -> a"] = within(WITHIN_S, serves(a, "暗号丁四"))
