@@ -54,7 +54,6 @@ class CachedAnswers:
         holder = self.app.extensions.get("kb")
         if method in ("GET", "HEAD") and not environ.get("CONTENT_LENGTH") and holder and holder.kb is not None:
             kb = holder.kb
-            holder.follow()
             try:
                 kb.current()
             except Exception:  # the store does not answer: Flask says so (a logged 500; /readyz a 503)

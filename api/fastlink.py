@@ -51,7 +51,6 @@ class FastLink:
             environ["CONTENT_LENGTH"] = str(len(raw))
             return self.wsgi_app(environ, start_response)
         kb = holder.kb
-        holder.follow()
         environ[ROUTE] = "/link"  # for the metrics (api.observe): the view's URL rule
         kb.current()
         base = holder.settings.public_url or get_current_url(environ, root_only=True).rstrip("/")

@@ -54,6 +54,13 @@ def _metrics_dir() -> None:
 _metrics_dir()
 
 
+def post_worker_init(worker) -> None:
+    """Each worker follows a shared store in the background (kb.follow), from here: after the fork."""
+    from api.state import follow_in_workers
+
+    follow_in_workers()
+
+
 def child_exit(server, worker) -> None:
     from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
 

@@ -28,7 +28,7 @@ class _Holder:
 
     def follow(self) -> None:
         """On a store shared by several nodes (a server, not a SQLite file), each worker process follows it in
-        the background (kb.follow): started at its first request, after gunicorn forked it."""
+        the background (kb.follow): started once gunicorn's worker has the app (``follow_in_workers``)."""
         kb = self.kb
         if kb is None or kb.store.engine.dialect.name == "sqlite":
             return
@@ -45,11 +45,27 @@ class _Holder:
                 preload(str(self.settings.data_dir))  # jieba's dictionary, once, before any fork
                 kb.release()  # no database connection or open index file may cross a fork
                 self.kb = kb
-            return self.kb
+        if _IN_WORKER:
+            self.follow()
+        return self.kb
+
+
+_HOLDERS: list[_Holder] = []  # every app's of this process (a server has one)
+_IN_WORKER: list[bool] = []  # set in a server's worker process
+
+
+def follow_in_workers() -> None:
+    """Called by gunicorn in each worker once it has the app (api/gunicorn_conf.py): a thread does not cross
+    a fork, so the followers start here (or when the KB is first built), never in the master or outside a
+    server."""
+    _IN_WORKER.append(True)
+    for holder in _HOLDERS:
+        holder.follow()
 
 
 def init(app: Flask, settings: Settings) -> None:
     holder = app.extensions[_KEY] = _Holder(settings)
+    _HOLDERS.append(holder)
     try:
         holder.open()
     except KBNotBuilt as error:  # served anyway: /healthz says 503 until a build exists
@@ -69,6 +85,4 @@ def public_url(environ: dict) -> str:
 
 
 def loaded_kb() -> KnowledgeBase | None:
-    holder: _Holder = current_app.extensions[_KEY]
-    holder.follow()
-    return holder.kb
+    return current_app.extensions[_KEY].kb

@@ -42,6 +42,7 @@ def listening(engine: Engine, stop: threading.Event) -> Iterator[Callable[[float
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"LISTEN {CHANNEL}")
+        log.info("following the store: LISTEN %s", CHANNEL)
 
         def wait(timeout: float) -> bool:
             return any(True for _ in conn.notifies(timeout=timeout, stop_after=1))

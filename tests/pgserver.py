@@ -61,7 +61,7 @@ def postgres(durable: bool = False) -> Iterator[str]:
         os.chown(home, owner.pw_uid, owner.pw_gid)
     data, port = home / "data", _free_port()
     settings = ["-c", "listen_addresses=127.0.0.1", "-c", f"port={port}", "-c", f"unix_socket_directories={home}",
-                "-c", "max_connections=200"]
+                "-c", "max_connections=500"]
     if not durable:
         settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
     try:

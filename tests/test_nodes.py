@@ -99,3 +99,6 @@ def test_two_nodes_on_one_store(tmp_path):
             edit(b_again, auth, {"definition": "节点乙回来后写的：暗号丁四。"})
             taken["b again -> a"] = within(WITHIN_S, serves(a, "暗号丁四"))
     print(f"seen on the other node after: {taken}")
+    if settings.database_url.startswith("postgresql"):  # each worker of each node listened
+        for log in ("a.log", "b.log"):
+            assert (tmp_path / log).read_text().count("following the store: LISTEN kb_changes") >= 2

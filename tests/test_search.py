@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from kb.knowledge import KnowledgeBase
 from kb.normalize import label_key
 from kb.search import SearchDoc, SearchIndex, words
 from tests.conftest import ROOT, make_settings
-from tests.helpers import assert_problem, kb_env, ok
+from tests.helpers import assert_problem, kb_env, ok, server_env
 
 MINI = """2025年某某市政府工作报告
 ——2025年1月12日在某某市人民代表大会上
@@ -601,8 +600,7 @@ def test_a_knowledge_base_that_searched_before_a_reindex_sees_each_hit_once(tmp_
 
 # -- 12. two processes --------------------------------------------------------------------------------
 def kb_process(settings: Settings, *argv: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
-    env.update(KB_CORPUS_DIR=str(settings.corpus_dir), KB_DATA_DIR=str(settings.data_dir))
+    env = server_env(settings.corpus_dir, settings.data_dir, settings.database_url)
     return subprocess.Popen([sys.executable, "-m", "kb.cli", *argv], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
 
