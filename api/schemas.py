@@ -6,6 +6,7 @@ import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from kb.feed import CHANGES
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
 from kb.paging import KEYSET_CURSOR_PATTERN
@@ -240,6 +241,44 @@ class ListedEntrySchema(Schema):
 class EntryListSchema(Schema):
     revision = fields.Integer(required=True, metadata={"description": "the KB's revision this page was read at"})
     entries = fields.List(fields.Nested(ListedEntrySchema), required=True)
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+# -- the change feed ------------------------------------------------------------------------------
+class ChangeArgs(_Args):
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
+        "description": "the `revision` of the last answer the client read to its end (0: everything, for a first "
+                       "copy); the entries changed after it are listed"})
+    limit = _limit(50)
+    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
+        "description": "the `next_cursor` of the previous page (a change made between two pages moves its entry "
+                       "to the end, where a later page lists it)"})
+
+
+class ChangeSchema(Schema):
+    id = fields.String(required=True)
+    change = fields.String(required=True, validate=validate.OneOf(CHANGES), metadata={
+        "description": "what happened after `since`: created (not live then: new, restored, or printed again by a "
+                       "build), modified (live then, changed since: an edit, or a build that printed it "
+                       "otherwise), deleted (not live now: deleted, or no longer in its report)"})
+    revision = fields.Integer(required=True, metadata={"description": "the KB revision of its last change"})
+    headword = fields.String(allow_none=True, required=True, metadata={
+        "description": "a deleted entry's as it was last live (null where a build before kb recorded it)"})
+    document = fields.String(allow_none=True, required=True, metadata={"description": "null: an editor's entry"})
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+    version = fields.Integer(required=True, metadata={"description": "editors' writes to it (0: as printed)"})
+    href = fields.String(allow_none=True, required=True, metadata={
+        "description": "the entry (`/entries/{id}`, relative to this service); null when deleted"})
+
+
+class ChangeListSchema(Schema):
+    since = fields.Integer(required=True)
+    revision = fields.Integer(required=True, metadata={
+        "description": "the KB revision this page is complete up to: pass it as `since` next time (that of the "
+                       "last page, when following `next_cursor`)"})
+    changes = fields.List(fields.Nested(ChangeSchema), required=True, metadata={
+        "description": "oldest change first (revision, then id)"})
     total = fields.Integer(required=True)
     next_cursor = fields.String(allow_none=True, required=True)
 

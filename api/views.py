@@ -60,6 +60,19 @@ def list_entries(args: dict):
                                  args["cursor"])
 
 
+@blp.route("/changes")
+@blp.arguments(s.ChangeArgs(), location="query")
+@blp.response(200, s.ChangeListSchema())
+@_cached
+def list_changes(args: dict):
+    """The change feed: the entries created, modified and deleted after revision `since`, oldest change first,
+    a page at a time, for apps that keep a copy of the glossary in sync (editors' writes, deletes and restores,
+    and rebuilds from the corpus). Keep the answer's `revision` (the last page's) and ask `since` it next time;
+    a `since` past the KB's revision lists nothing. `ETag` on every page: If-None-Match answers 304 while
+    nothing changed."""
+    return get_kb().changes(args["since"], args["limit"], args["cursor"])
+
+
 @blp.route("/entries/<string:entry_id>/passages")
 @blp.arguments(s.EntryPassageArgs(), location="query")
 @blp.response(200, s.EntryPassagePageSchema())

@@ -123,6 +123,22 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
+    kb = KnowledgeBase.open(settings)
+    try:
+        _print_json(kb.changes(args.since, args.limit, args.cursor))
+    finally:
+        kb.close()
+    return 0
+
+
+def _revision(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be a revision: 0 or more")
+    return value
+
+
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     kb = KnowledgeBase.open(settings)
     try:
@@ -220,6 +236,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--document", action="append", help="only entries of this document (repeatable)")
     p.add_argument("--prefer", help="where words name entries of several documents, this document's")
     p.set_defaults(run=cmd_link)
+    p = sub.add_parser("changes", help="the entries created, modified and deleted after a revision, printed as "
+                                       "JSON as GET /changes gives them")
+    p.add_argument("--since", type=_revision, default=0, help="the revision of the last answer read (default 0)")
+    p.add_argument("--limit", type=_limit, default=50, help=f"changes per page (1-{MAX_LIMIT}, default 50)")
+    p.add_argument("--cursor", help="the next_cursor of the previous page")
+    p.set_defaults(run=cmd_changes)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)
     p = sub.add_parser("migrate", help="bring the store's schema to this kb's (every start does it as well)")

@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from kb import derive, editing, lookup, searching, views
+from kb import derive, editing, feed, lookup, searching, views
 from kb.config import Settings
 from kb.errors import KBNotBuilt, NotFound, TextTooLong
 from kb.labels import entry_from_state
@@ -127,6 +127,11 @@ class KnowledgeBase:
         if document is not None:
             self.document(document)
         return views.entries_page(self.snapshot, document, source, changed_since, limit, cursor)
+
+    def changes(self, since: int = 0, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """The entries created, modified and deleted after revision ``since``, oldest change first, a page at a
+        time, and the revision the answer is complete up to: what an app that keeps a copy follows (kb.feed)."""
+        return feed.changes_page(self.snapshot, since, limit, cursor)
 
     def entry_passages(self, entry_id: str, document: str | None = None, limit: int = 20,
                        cursor: str | None = None) -> dict[str, Any]:

@@ -119,8 +119,11 @@ class Live:
         entry = now.entries.get(change.entry)
         versions = {change.entry: edit.version} if edit else {}
         listed = {change.entry: now.listed.get(change.entry)}
+        write = self.store.written(change.entry, change.revision, conn)  # the rows may be a later write's: the log says
+        came = None if write is None else {change.entry: (write[0] != "delete", (write[1].get("headword"),
+                                                                                 write[1].get("document")))}
         return snapshot.patched(change.revision, {change.entry: entry}, versions, listed,
-                                Derived(rows.uses, rows.related))
+                                Derived(rows.uses, rows.related), came=came)
 
     def _load(self) -> Snapshot:
         for _ in range(5):  # a build may commit while the store is read: read it again

@@ -16,6 +16,7 @@ from kb.derive import Current, Derived, Matcher, current_entries
 from kb.matcher import LabelMatcher, LayeredMatcher
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key
+from kb.presence import Presence, Seen, presence_of, written
 from kb.store import Content
 
 LAYER_LIMIT = 256  # entries changed since the matcher was last built whole: beyond, it is built again
@@ -38,7 +39,8 @@ class Snapshot:
     def __init__(self, store_id: str, revision: int, documents: dict[str, Document], passages: dict[str, Passage],
                  current: Current, uses: dict[str, tuple[Use, ...]], related: dict[str, tuple[str, ...]],
                  indexes: Indexes, base: LabelMatcher, layer: dict[str, Entry | None],
-                 static: _Static, changed: dict[str, int], retired: dict[str, int]):
+                 static: _Static, changed: dict[str, int], retired: dict[str, int],
+                 presence: Presence | None = None):
         self.store_id = store_id
         self.revision = revision
         self.documents = documents
@@ -59,6 +61,7 @@ class Snapshot:
         self._static = static
         self.changed = changed  # entry id -> the revision that last changed it (live or gone)
         self.retired = retired  # corpus entries a build no longer found -> that build
+        self.presence = presence or Presence()  # when each entry came and went (the change feed reads it)
 
     # -- making one ----------------------------------------------------------------------------
     @classmethod
@@ -82,10 +85,11 @@ class Snapshot:
                           {entry_id: i for i, entry_id in enumerate(current.entries)},
                           {d: tuple(ids) for d, ids in by_document.items()})
         passages = {p.id: p for p in content.passages}
+        retired = {i: r for i, r in content.retired.items() if i not in current.entries}
         return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
                    {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
-                   _matcher_from(frozen_keys), {}, _Static.of(passages), content.changed,
-                   {i: r for i, r in content.retired.items() if i not in current.entries})
+                   _matcher_from(frozen_keys), {}, _Static.of(passages), content.changed, retired,
+                   presence_of(content.log, current.entries, content.edits, content.changed, retired))
 
     def with_entries(self, changed: Mapping[str, Entry | None]) -> tuple[dict[str, Entry], Matcher, dict[str, int]]:
         """The live entries, the label matcher and the order as they are once ``changed`` holds (None: gone).
@@ -104,10 +108,13 @@ class Snapshot:
 
     def patched(self, revision: int, changed: Mapping[str, Entry | None], versions: Mapping[str, int],
                 listed: Mapping[str, list[str] | None], derived: Derived,
-                made: tuple[dict[str, Entry], Matcher, dict[str, int]] | None = None) -> Snapshot:
+                made: tuple[dict[str, Entry], Matcher, dict[str, int]] | None = None,
+                came: Mapping[str, tuple[bool, Seen]] | None = None) -> Snapshot:
         """The next snapshot: ``changed`` entries (None: deleted) with their ``versions``, the editors' related
         lists, and the uses and related entries ``derived`` rewrote. ``made``: what ``with_entries(changed)``
-        gave already (a writer derived with it). Only the maps a change touches are copied."""
+        gave already (a writer derived with it). ``came``: whether each entry is live after this revision, and
+        its headword and document, as the log says (a process replaying the log reads rows as they are now,
+        maybe later; kb.presence). Only the maps a change touches are copied."""
         entries, matcher, order = made or self.with_entries(changed)
         gone = {i for i, e in changed.items() if e is None}
         current = Current(entries, {**self.versions, **versions}, frozenset((self.deleted - changed.keys()) | gone),
@@ -141,7 +148,8 @@ class Snapshot:
         snapshot = Snapshot(self.store_id, revision, self.documents, self.passages, current, uses, related,
                             Indexes(by_entry, by_key, names, order, by_document), base, layer, self._static,
                             {**self.changed, **dict.fromkeys(changed, revision)},
-                            {i: r for i, r in self.retired.items() if i not in changed})
+                            {i: r for i, r in self.retired.items() if i not in changed},
+                            self.presence.patched(revision, came or written(changed, self.entries)))
         if layer:
             snapshot.__dict__["matcher"] = matcher  # the layered matcher of this very content, made already
         return snapshot

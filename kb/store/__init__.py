@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from kb.derive import Derived, current_entries, derive_all
 from kb.model import Citation, Component, Document, Edit, Entry, IngestWarning, Label, Passage, Use
 from kb.normalize import label_key
+from kb.presence import Build, Log, Write
 from kb.store import migrate
 from kb.store.log import Change, changes_since, current_revision, log_change, next_revision
 from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.tokens
@@ -58,6 +60,7 @@ class Content:
     # entry id -> the revision that last changed it: the build that printed it so, or an editor's last write
     changed: dict[str, int] = field(default_factory=dict)
     retired: dict[str, int] = field(default_factory=dict)  # corpus entries a build no longer found -> that build
+    log: Log = field(default_factory=Log)  # what the log says of entries coming and going (kb.presence)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ class Store:
             self.write_derived(conn, derived, replace=False)
             conn.execute(delete(meta).where(meta.c.key.not_in(KEPT_META)))
             _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
-            log_change(conn, revision, "build", entries=before.keys() - {e.id for e in corpus})
+            log_change(conn, revision, "build", entries=before.keys() - {e.id for e in corpus},
+                       summary=_summary(before, corpus))
         return revision
 
     def record_build(self, seconds: float) -> None:
@@ -172,7 +176,7 @@ class Store:
             self.write_derived(conn, derive_all(content.passages, now.entries, now.listed), replace=False)
             conn.execute(delete(meta).where(meta.c.key == "derived"))
             conn.execute(insert(meta).values(key="derived", value=DERIVED))
-            log_change(conn, revision, "build")
+            log_change(conn, revision, "build", summary={"added": [], "changed": [], "removed": {}})
         return revision
 
     def load(self) -> Content:
@@ -202,11 +206,18 @@ class Store:
                               .group_by(revisions.c.entry)):
             changed[r.entry] = max(changed.get(r.entry, 0), r.last)
         retired: dict[str, int] = {}
-        for r in conn.execute(select(changes.c.revision, changes.c.entries).where(changes.c.kind == "build")
-                              .order_by(changes.c.revision)):
-            retired.update((entry_id, r.revision) for entry_id in json.loads(r.entries or "[]"))
+        builds: list[Build] = []
+        for r in conn.execute(select(changes.c.revision, changes.c.entries, changes.c.summary)
+                              .where(changes.c.kind == "build").order_by(changes.c.revision)):
+            removed = tuple(json.loads(r.entries or "[]"))
+            retired.update((entry_id, r.revision) for entry_id in removed)
+            builds.append(Build(r.revision, None if r.summary is None else json.loads(r.summary), removed))
+        writes = tuple(Write(r.kb_revision, r.entry, r.action != "delete") for r in conn.execute(
+            select(revisions.c.kb_revision, revisions.c.entry, revisions.c.action)
+            .order_by(revisions.c.kb_revision, revisions.c.id)))
         return Content(info, docs, psgs, corpus, self.edits(conn), found, links, changed,
-                       {i: r for i, r in retired.items() if i not in changed or changed[i] < r})
+                       {i: r for i, r in retired.items() if i not in changed or changed[i] < r},
+                       Log(tuple(builds), writes))
 
     def edits(self, conn: Connection, ids: Iterable[str] | None = None) -> list[Edit]:
         query = select(edits).order_by(edits.c.entry)
@@ -218,6 +229,12 @@ class Store:
         """(the store's revision now, every change after ``revision``)."""
         with self.engine.connect() as conn:
             return current_revision(conn), changes_since(conn, revision)
+
+    def written(self, entry_id: str, revision: int, conn: Connection) -> tuple[str, dict[str, Any]] | None:
+        """The action of an editor's write to the entry at KB ``revision`` and the state it left (None: none)."""
+        row = conn.execute(select(revisions.c.action, revisions.c.state)
+                           .where(revisions.c.entry == entry_id, revisions.c.kb_revision == revision)).first()
+        return None if row is None else (row.action, json.loads(row.state))
 
     def rows(self, entry_ids: Iterable[str], passage_ids: Iterable[str], related_ids: Iterable[str],
              conn: Connection | None = None) -> Rows:
@@ -257,6 +274,15 @@ class Store:
         for r in _rows(conn, related, related.c.entry, entry_ids):
             found.setdefault(r.entry, []).append(r.other)
         return {k: tuple(v) for k, v in found.items()}
+
+
+def _summary(before: dict[str, Entry], corpus: list[Entry]) -> dict[str, Any]:
+    """What a build does to the corpus's entries: those it adds, those it prints otherwise, those it removes
+    (with their headwords, which the feed names once the rows are gone)."""
+    now = {e.id for e in corpus}
+    return {"added": [e.id for e in corpus if e.id not in before],
+            "changed": [e.id for e in corpus if e.id in before and not _same(before[e.id], e)],
+            "removed": {i: e.headword for i, e in before.items() if i not in now}}
 
 
 def _same(before: Entry | None, after: Entry) -> bool:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy import text as sa_text
@@ -26,6 +27,8 @@ class Change:
     entry: str | None = None
     passages: tuple[str, ...] = ()  # an edit's: the passages whose uses it rewrote
     entries: tuple[str, ...] = ()  # an edit's: the entries whose related it rewrote; a build's: those it removed
+    # a build's: {"added": [ids], "changed": [ids], "removed": {id: headword}} (None: a build before kb kept it)
+    summary: dict[str, Any] | None = None
 
 
 def next_revision(conn: Connection) -> int:
@@ -44,12 +47,14 @@ def current_revision(conn: Connection) -> int:
 
 
 def log_change(conn: Connection, revision: int, kind: str, entry: str | None = None,
-               passages: Iterable[str] | None = None, entries: Iterable[str] | None = None) -> None:
+               passages: Iterable[str] | None = None, entries: Iterable[str] | None = None,
+               summary: dict[str, Any] | None = None) -> None:
     """Record what the change at ``revision`` did, in its own transaction (see ``next_revision``)."""
     conn.execute(insert(changes).values(
         revision=revision, kind=kind, entry=entry, time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         passages=None if passages is None else json.dumps(sorted(passages), ensure_ascii=False),
-        entries=None if entries is None else json.dumps(sorted(entries), ensure_ascii=False)))
+        entries=None if entries is None else json.dumps(sorted(entries), ensure_ascii=False),
+        summary=None if summary is None else json.dumps(summary, ensure_ascii=False, sort_keys=True)))
     if conn.dialect.name == "postgresql":  # every node listening hears of it when the transaction commits
         conn.execute(sa_text("SELECT pg_notify(:channel, :revision)"), {"channel": CHANNEL, "revision": str(revision)})
 
@@ -58,4 +63,5 @@ def changes_since(conn: Connection, revision: int) -> list[Change]:
     """Every change after ``revision``, oldest first."""
     rows = conn.execute(select(changes).where(changes.c.revision > revision).order_by(changes.c.revision))
     return [Change(r.revision, r.kind, r.entry, tuple(json.loads(r.passages or "[]")),
-                   tuple(json.loads(r.entries or "[]"))) for r in rows]
+                   tuple(json.loads(r.entries or "[]")), None if r.summary is None else json.loads(r.summary))
+            for r in rows]

@@ -106,6 +106,9 @@ changes = Table(
     Column("revision", Integer, primary_key=True, autoincrement=False), Column("kind", String(16), nullable=False),
     Column("entry", String(220)), Column("time", String(32), nullable=False),
     Column("passages", Text), Column("entries", Text),  # JSON: what an edit's derivation rewrote (see kb.derive)
+    # JSON, a build's: what it did to the corpus's entries, {"added": [ids], "changed": [ids], "removed": {id:
+    # headword}} (GET /changes tells created from modified with it); null in builds before kb recorded it
+    Column("summary", Text),
 )
 
 CHANGE_KINDS = ("build", "edit", "token")
