@@ -122,8 +122,10 @@ class TermSchema(Schema):
 
 class TermListArgs(_Args):
     prefix = fields.String(load_default=None, validate=validate.Length(max=100),
-                           metadata={"description": "labels starting with this (any spelling); 422 if it has "
-                                                    "no letter, digit or character a label could hold"})
+                           metadata={"description": "labels starting with this (any spelling), or whose pinyin "
+                                                    "starts with it, in full or as initials (baiqianwan, bqwgc; "
+                                                    "with q absent); 422 if it has no letter, digit or character "
+                                                    "a label could hold"})
     q = fields.String(load_default=None, validate=validate.Length(max=100),
                       metadata={"description": "labels containing this (any spelling); 422 as for prefix"})
     document = fields.String(load_default=None)
@@ -138,6 +140,9 @@ class NamedEntrySchema(EntryRefSchema):
 class TermItemSchema(Schema):
     label = fields.String(required=True)
     used = fields.Integer(required=True, metadata={"description": "passages that use the entries it names"})
+    match = fields.String(required=True, validate=validate.OneOf(["label", "pinyin", "initials"]), metadata={
+        "description": "how the prefix found it: the label's own text, its pinyin (baiqianwan), or the initials "
+                       "of its pinyin (bqwgc); every reading of a polyphone counts"})
     entries = fields.List(fields.Nested(NamedEntrySchema), required=True)
 
 
@@ -317,6 +322,9 @@ class SearchHitSchema(Schema):
 
 class SearchResultSchema(Schema):
     query = fields.String(required=True)
+    searched = fields.String(metadata={
+        "description": "when the query as typed finds nothing and parts of it spell labels in pinyin (full or "
+                       "initials): the query searched instead, those parts as the labels (bqwgc -> 百千万工程)"})
     total = fields.Integer(required=True)
     hits = fields.List(fields.Nested(SearchHitSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)

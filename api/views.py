@@ -44,7 +44,9 @@ def get_term(args: dict, term: str):
 def list_terms(args: dict):
     """List labels with the entries they name; `prefix` autocompletes: the label typed first, then the labels
     it begins, the most used first, then the shortest (`q` finds labels it is inside, after those). A prefix
-    that is only punctuation or spaces (`“`) is a 422."""
+    in pinyin without tones, full or initials (`baiqianwan`, `bqwgc` for 百千万工程; every reading of a polyphone)
+    finds the labels it spells, those spelled whole first, then the more of the label spelled; `match` says how
+    each was found. A prefix that is only punctuation or spaces (`“`) is a 422."""
     return get_kb().terms(args["prefix"], args["q"], args["document"], args["limit"], args["cursor"])
 
 
@@ -146,7 +148,9 @@ def get_passage(passage_id: str):
 def search(args: dict):
     """Full-text search over entries and passages: every word required, in any order (unspaced words are
     found as typed first, then apart); "quoted phrases" as typed; acronyms (`3%2B1%2BN` in a query string)
-    found whole; traditional and full-width spellings too. Pages stay whole across writes between them."""
+    found whole; traditional and full-width spellings too. Pages stay whole across writes between them. A query
+    that finds nothing as typed is read as pinyin where it spells labels (`sqsx`, `sanqusanxian`: 三区三线), and
+    `searched` says how."""
     return get_kb().search(args["q"], args["document"], args["type"], args["limit"], args["cursor"])
 
 

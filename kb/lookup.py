@@ -10,6 +10,7 @@ from kb.errors import InvalidRequest, TermNotFound
 from kb.model import Entry
 from kb.normalize import label_key, strip_quotes
 from kb.paging import check_limit, page
+from kb.pinyin import Fit, PinyinIndex, is_spelling
 from kb.ranking import KIND_RANK, newest_first
 from kb.snapshot import Snapshot
 
@@ -73,30 +74,64 @@ def suggest(snap: Snapshot, term: str, limit: int = 10) -> list[str]:
 def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None, document: str | None = None,
           limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
     """Labels (never components) with the entries they name, for autocomplete: those that match what was
-    typed best first (the label itself, then labels it begins, then labels it is inside), then the most used
-    (passages that use the entries they name), then the shortest."""
+    typed best first (the label itself or one a prefix spells whole in pinyin, then labels it begins or whose
+    pinyin it begins, the more of the label it spells the better, then labels it is inside), then the most used
+    (passages that use the entries they name), then the shortest. ``match`` says how: label, pinyin, initials."""
     check_limit(limit)
     for name, given in (("prefix", prefix), ("q", contains)):
         if given is not None and not label_key(given):
             raise InvalidRequest(name, "has nothing a label could hold (only punctuation or spaces)")
     start, part = label_key(prefix or ""), label_key(contains or "")
     typed = part or start
+    spelled = pinyin_index(snap).fits(start) if contains is None and is_spelling(start) else {}
     found = []
     for key, rows in snap.by_key.items():
-        if not key.startswith(start) or part not in key:
+        matched = key.startswith(start) and part in key
+        if not matched and key not in spelled:
             continue
         named = [(e, kind) for e, _, kind in rows
                  if kind != "component" and (document is None or e.document == document)]
         if named:
-            fit = 0 if key == typed else 1 if key.startswith(typed) else 2
+            fit = (0 if key == typed else 1 if key.startswith(typed) else 2, -1.0, "label") if matched else None
+            if key in spelled and (fit is None or spelled[key].rank < fit[:2]):
+                fit = (*spelled[key].rank, spelled[key].style)
+            assert fit is not None
             used = len({u.passage for e in {e.id for e, _ in named} for u in snap.uses_of(e)})
-            found.append(((fit, -used, len(key), key), key, named, used))
+            found.append(((*fit[:2], -used, len(key), key), key, named, used, fit[2]))
     found.sort(key=lambda item: item[0])
     shown, following = page(found, limit, cursor)
-    return {"terms": [{"label": snap.names[key], "used": used, "entries": [
+    return {"terms": [{"label": snap.names[key], "used": used, "match": how, "entries": [
                 {"id": e.id, "headword": e.headword, "kind": kind} for e, kind in _unique(named)]}
-                      for _, key, named, used in shown],
+                      for _, key, named, used, how in shown],
             "total": len(found), "next_cursor": following}
+
+
+_indexes: list[tuple[dict, PinyinIndex]] = []  # (a snapshot's by_key, the pinyin of its keys): the last two
+
+
+def pinyin_index(snap: Snapshot) -> PinyinIndex:
+    """The pinyin of a snapshot's label keys, made at its first pinyin query and kept while it is current
+    (a token's change keeps the same keys: the same index; an edit's from the last one, as it changed)."""
+    known = list(_indexes)
+    for by_key, index in known:
+        if by_key is snap.by_key:
+            return index
+    index = known[0][1].with_keys(snap.by_key) if known else PinyinIndex(snap.by_key)
+    _indexes[:] = [(snap.by_key, index), *known[:1]]
+    return index
+
+
+def spelled_best(snap: Snapshot, part: str) -> str | None:
+    """The label key that a query part spells best in pinyin (whole before begun, the more of the label the
+    better, then the most used, the shortest), among labels that name entries; None if it spells none."""
+    fits: dict[str, Fit] = pinyin_index(snap).fits(label_key(part)) if is_spelling(label_key(part)) else {}
+
+    def rank(key: str) -> tuple:
+        used = len({u.passage for e, _, _ in snap.by_key[key] for u in snap.uses_of(e.id)})
+        return (*fits[key].rank, -used, len(key), key)
+
+    named = [k for k in fits if any(kind != "component" for _, _, kind in snap.by_key.get(k, ()))]
+    return min(named, key=rank) if named else None
 
 
 def _unique(named: list[tuple[Entry, str]]) -> list[tuple[Entry, str]]:

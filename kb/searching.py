@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kb.errors import InvalidRequest
+from kb.lookup import spelled_best
 from kb.model import Entry, Passage
 from kb.paging import check_limit, decode_keyset, encode_keyset
 from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
@@ -36,10 +38,35 @@ def user_words(snap: Snapshot) -> list[str]:
     return list(snap.by_key)
 
 
+_PARTS = re.compile(r'"[^"]+"|“[^”]+”|\S+')  # as kb.search.query reads a query: quoted phrases, words
+
+
+def spelled_query(snap: Snapshot, text: str) -> str | None:
+    """``text`` with each unquoted part that spells a label in pinyin (bqwgc, baiqianwan) as that label's key
+    (百千万工程: the best it spells, see kb.lookup.spelled_best), or all of it as one label where its parts are
+    the syllables of one (bai qian wan); None if no part spells one."""
+    parts = _PARTS.findall(text)
+    if len(parts) > 1 and not any(part[0] in "\"“" for part in parts):
+        whole = spelled_best(snap, "".join(parts))
+        if whole is not None:
+            return whole
+    read = [part if part[0] in "\"“" else spelled_best(snap, part) or part for part in parts]
+    return " ".join(read) if read != parts else None
+
+
 def search(snap: Snapshot, index: SearchIndex, text: str, document: str | None = None, type: str | None = None,
            limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
     """Entries and passages containing every part of ``text``, best first, with snippets and highlights; pages
-    by keyset (``next_cursor`` holds the score and id of the page's last hit)."""
+    by keyset (``next_cursor`` holds the score and id of the page's last hit). A query that finds nothing as
+    typed is read as pinyin where it spells labels (``searched`` says how it was read)."""
+    answer = _search(snap, index, text, document, type, limit, cursor)
+    if answer["total"] == 0 and (spelled := spelled_query(snap, text)) is not None:
+        answer = _search(snap, index, spelled, document, type, limit, cursor) | {"query": text, "searched": spelled}
+    return answer
+
+
+def _search(snap: Snapshot, index: SearchIndex, text: str, document: str | None, type: str | None,
+            limit: int, cursor: str | None) -> dict[str, Any]:
     check_limit(limit)
     if type is not None and type not in SEARCH_TYPES:
         raise InvalidRequest("type", f"must be one of {', '.join(SEARCH_TYPES)}")

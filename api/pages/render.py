@@ -4,16 +4,13 @@ template escapes every piece and never builds HTML from strings; terms grouped b
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pypinyin import Style, lazy_pinyin
-
+from kb import pinyin
 from kb.linking import Link
 from kb.model import Entry, Passage
-from kb.normalize import label_key
 
 
 @dataclass(frozen=True)
@@ -112,17 +109,7 @@ class Initial:
     entries: list[Entry] = field(default_factory=list)
 
 
-def initial(headword: str) -> str:
-    """The letter a headword is filed under: the first letter of its key (quotes and brackets dropped, as
-    everywhere), or its first Chinese character's pinyin initial (百 -> B); "#" for digits and anything else."""
-    first = label_key(headword)[:1]
-    if first.isascii() and first.isalpha():
-        return first.upper()
-    if first and unicodedata.category(first) == "Lo":
-        sound = lazy_pinyin(first, style=Style.FIRST_LETTER, errors="ignore")
-        if sound and sound[0][:1].isalpha():
-            return sound[0][:1].upper()
-    return "#"
+initial = pinyin.initial  # the letter a headword is filed under (百 -> B, "#" for digits and the rest)
 
 
 def by_initial(entries: Iterable[Entry]) -> list[Initial]:
@@ -132,5 +119,5 @@ def by_initial(entries: Iterable[Entry]) -> list[Initial]:
         letter = initial(entry.headword)
         groups.setdefault(letter, Initial(letter)).entries.append(entry)
     for group in groups.values():
-        group.entries.sort(key=lambda e: (lazy_pinyin(label_key(e.headword)), e.headword))
+        group.entries.sort(key=lambda e: (pinyin.sort_key(e.headword), e.headword))
     return sorted(groups.values(), key=lambda g: (g.letter == "#", g.letter))
