@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/link.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/edit.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/pinyin.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -583,6 +583,7 @@ SAMPLES = {
                                           "/documents/qingcheng-2024/passages?cursor=garbage!"],
     "/passages/{passage_id}": ["/passages/qingcheng-2024:p5", "/passages/nowhere:p1"],
     "/search": ["/search?q=3%2B2", "/search?q=3%2B2&document=nowhere", "/search?q=3%2B2&limit=x"],
+    "/changes": ["/changes", "/changes?since=1&limit=5", "/changes?since=-1"],
     "/healthz": ["/healthz"],
     "/readyz": ["/readyz"],
 }
