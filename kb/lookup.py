@@ -92,12 +92,9 @@ def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None
         named = [(e, kind) for e, _, kind in rows
                  if kind != "component" and (document is None or e.document == document)]
         if named:
-            fit = (0 if key == typed else 1 if key.startswith(typed) else 2, -1.0, "label") if matched else None
-            if key in spelled and (fit is None or spelled[key].rank < fit[:2]):
-                fit = (*spelled[key].rank, spelled[key].style)
-            assert fit is not None
+            tier, spelled_part, how = _fit(key, typed, matched, spelled.get(key))
             used = len({u.passage for e in {e.id for e, _ in named} for u in snap.uses_of(e)})
-            found.append(((*fit[:2], -used, len(key), key), key, named, used, fit[2]))
+            found.append(((tier, spelled_part, -used, len(key), key), key, named, used, how))
     found.sort(key=lambda item: item[0])
     shown, following = page(found, limit, cursor)
     return {"terms": [{"label": snap.names[key], "used": used, "match": how, "entries": [
@@ -106,7 +103,18 @@ def terms(snap: Snapshot, prefix: str | None = None, contains: str | None = None
             "total": len(found), "next_cursor": following}
 
 
-_indexes: list[tuple[dict, PinyinIndex]] = []  # (a snapshot's by_key, the pinyin of its keys): the last two
+def _fit(key: str, typed: str, matched: bool, sound: Fit | None) -> tuple[int, float, str]:
+    """How a label fits what was typed, the better way: (0 the label typed or spelled whole, 1 one it begins,
+    2 one it is inside; minus the share of the label spelled, -1 for its own text; label, pinyin or initials)."""
+    own = (0 if key == typed else 1 if key.startswith(typed) else 2, -1.0, "label") if matched else None
+    if sound is not None and (own is None or sound.rank < own[:2]):
+        return (*sound.rank, sound.style)
+    assert own is not None  # the label matched one way or the other
+    return own
+
+
+# (a snapshot's by_key, the pinyin of its keys): the last two, so that the next snapshot's is made from them
+_indexes: list[tuple[dict, PinyinIndex]] = []
 
 
 def pinyin_index(snap: Snapshot) -> PinyinIndex:

@@ -9,6 +9,7 @@ from pypinyin import Style, lazy_pinyin
 
 from api import create_app
 from kb.normalize import label_key
+from kb.pinyin import PinyinIndex
 from tests.helpers import ok
 
 DEFAULT = "qingcheng-2024"
@@ -151,3 +152,32 @@ def test_search_reads_pinyin_only_where_the_query_as_typed_finds_nothing(client)
     following = ok(client.get("/search", query_string={"q": "bqwgc", "limit": 2, "cursor": page["next_cursor"]}))
     whole = search(client, "bqwgc")["hits"]
     assert [h["id"] for h in page["hits"] + following["hits"]] == [h["id"] for h in whole[:4]]
+
+
+# -- the index itself ----------------------------------------------------------------------------------------
+def test_a_label_with_more_spellings_than_are_expanded_is_found_by_any_reading(client):
+    """企业找技术成果找市场双向揭榜挂帅 has 1,152 spellings (找 zhao/hua, 榜 bang/beng/pang/peng …): past its
+    beginning, it is read reading by reading."""
+    headword = "企业找技术成果找市场双向揭榜挂帅"
+    usual = full(headword)
+    other = usual.replace("jiebang", "jiepeng")  # 榜 read peng, in the part that is walked
+    assert other != usual
+    for spelled in (usual, other, other[:-3], initials(headword), initials(headword).replace("jb", "jp")):
+        listed = terms(client, spelled)
+        assert listed and label_key(listed[0]["label"]) == headword, spelled
+    assert listed[0]["match"] == "initials"
+    assert terms(client, usual.replace("jiebang", "jiebing")) == []  # 榜 is never bing
+
+
+def test_an_index_made_from_the_last_one_answers_as_one_made_whole(kb):
+    """An edit's index is made from the last one (labels taken out and put in): it finds what one made whole does."""
+    keys = list(kb.current().by_key)
+    before = PinyinIndex(keys)
+    added = ["青禾智链", "重庆两重", "企业找技术成果找市场双向揭榜挂帅示范"]
+    changed = [k for k in keys if not k.startswith("两")] + added
+    queries = ["l", "liang", "lz", "lc", "qhzl", "chongqing", "zhongqing", "qiyezhaojishu", "qyzjscgzscsxjbgssf",
+               "b", "bqwgc", "s", "sanqu"]
+    made, whole = before.with_keys(changed), PinyinIndex(changed)
+    for query in queries:
+        assert made.fits(query) == whole.fits(query), query
+    assert before.fits("liangzhong") == PinyinIndex(keys).fits("liangzhong") != made.fits("liangzhong")
