@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from kb import rules
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
 from kb.paging import KEYSET_CURSOR_PATTERN
@@ -319,62 +318,62 @@ class _NoControl(validate.Regexp):
         return value
 
 
-NO_CONTROL = _NoControl(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
+NO_CONTROL = _NoControl(rules.NO_CONTROL_PATTERN, error=rules.NO_CONTROL_MESSAGE)
 
 
 def _whole_unicode(value: str) -> None:
     """A lone surrogate (half an emoji, as JavaScript may send it) is not text: 422, not a server error."""
-    if _SURROGATE.search(value):
-        raise ValidationError("the text has a lone surrogate (half of a character); send whole characters")
+    if rules.SURROGATE.search(value):
+        raise ValidationError(rules.SURROGATE_MESSAGE)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+def _text(bounds: tuple[int, int], **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(*bounds), NO_CONTROL], **kwargs)
 
 
-def _text(low: int, high: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(low, high), NO_CONTROL], **kwargs)
-
-
+# the limits are kb's (kb/rules.py), which an import (kb import, POST /import) applies as well
 class ComponentInSchema(Schema):
-    label = _text(1, 100, required=True)
-    meaning = _text(1, 1000, required=True)
+    label = _text(rules.COMPONENT_LABEL, required=True)
+    meaning = _text(rules.COMPONENT_MEANING, required=True)
 
 
 def _not_blank(value: str) -> None:
     if not value.strip():
-        raise ValidationError("must not be blank (only spaces)")
+        raise ValidationError(rules.BLANK_MESSAGE)
 
 
 class EntryPatchSchema(Schema):
     """Fields of an entry an editor may set; unknown fields are refused (422 naming them)."""
 
-    headword = fields.String(validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
-    definition = _text(1, 10_000)
-    labels = fields.List(_text(1, 100), validate=validate.Length(max=50), metadata={
+    headword = fields.String(validate=[validate.Length(*rules.HEADWORD), NO_CONTROL, _not_blank])
+    definition = _text(rules.DEFINITION)
+    labels = fields.List(_text(rules.LABEL), validate=validate.Length(max=rules.LABELS_MAX), metadata={
         "description": "extra labels (aliases); the headword and full name are labels anyway"})
-    full_name = _text(1, 100, allow_none=True)
-    components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=50), allow_none=True)
-    related = fields.List(fields.String(validate=validate.Length(1, 220)), validate=validate.Length(max=50))
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    full_name = _text(rules.FULL_NAME, allow_none=True)
+    components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=rules.COMPONENTS_MAX),
+                             allow_none=True)
+    related = fields.List(fields.String(validate=validate.Length(*rules.RELATED_ID)),
+                          validate=validate.Length(max=rules.RELATED_MAX))
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False, metadata={
         "description": "a label may also name other entries (it has several senses); otherwise 409"})
 
 
 class EntryCreateSchema(EntryPatchSchema):
-    headword = fields.String(required=True, validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
-    definition = _text(1, 10_000, required=True)
+    headword = fields.String(required=True, validate=[validate.Length(*rules.HEADWORD), NO_CONTROL, _not_blank])
+    definition = _text(rules.DEFINITION, required=True)
 
 
 class RevertSchema(Schema):
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000), metadata={
         "description": "the entry's revision to go back to (see its history; 0: as printed)"})
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False, metadata={
         "description": "a label the old revision had may name other entries now; otherwise 409"})
 
 
 class RestoreSchema(Schema):
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False)
 
 
