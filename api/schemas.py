@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb import rules
+from kb.exchange import EXPORT_FORMATS, IMPORT_FORMATS
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
 from kb.paging import KEYSET_CURSOR_PATTERN
@@ -38,6 +39,10 @@ class ProblemSchema(Schema):
     errors = fields.Dict(metadata={"description": "validation messages by parameter or field"})
     suggestions = fields.List(fields.String(), metadata={"description": "labels the client may have meant"})
     entries = fields.List(fields.String(), metadata={"description": "409: the entries that a label names already"})
+    line = fields.Integer(allow_none=True, metadata={"description": "an import: the line of the file the problem "
+                                                                    "is at, where known"})
+    report = fields.Dict(metadata={"description": "an import: what the file holds, row by row (as its dry run)"})
+    written = fields.List(fields.String(), metadata={"description": "an interrupted import: the entries it wrote"})
 
 
 # -- terms and entries ----------------------------------------------------------------------------
@@ -306,6 +311,13 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class StrictQueryBoolean(fields.Boolean):
+    """true or false (also 1 or 0) in a query string; not yes, on or anything else."""
+
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+
+
 # no control characters (C0, DEL, C1): a pattern, so the OpenAPI document says so too
 class _NoControl(validate.Regexp):
     """The pattern is documented in OpenAPI; the check is a full match (Python's ``$`` would let a final
@@ -484,3 +496,65 @@ class LinkResultSchema(Schema):
 class LinkAnswerSchema(LinkResultSchema):
     links = fields.List(fields.Nested(LinkSchema), metadata={"description": "for `text`"})
     results = fields.List(fields.Nested(LinkResultSchema), metadata={"description": "for `texts`"})
+
+
+# -- exports and imports --------------------------------------------------------------------------
+class ExportArgs(_Args):
+    format = fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS), metadata={
+        "description": "skos-turtle or skos-jsonld (SKOS: a concept scheme per document), tbx (TBX-Basic, "
+                       "ISO 30042:2019), csv (UTF-8 with a BOM, items joined with |), jsonl (the entry shape, a "
+                       "line each)"})
+    document = fields.String(load_default=None, validate=validate.Length(min=1), metadata={
+        "description": "only this document's entries"})
+
+
+class ImportArgs(_Args):
+    format = fields.String(load_default=None, validate=validate.OneOf(IMPORT_FORMATS), metadata={
+        "description": "the file's format; else its Content-Type says (text/csv, application/x-ndjson, "
+                       "application/x-tbx+xml)"})
+    apply = StrictQueryBoolean(load_default=False, metadata={
+        "description": "write it (one revision an entry, by the token's name); else a dry run that writes nothing"})
+    allow_shared_labels = StrictQueryBoolean(load_default=False, metadata={
+        "description": "a label the file gives may name other entries too (several senses); otherwise applying "
+                       "a file with such labels is refused (409)"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "kept in each written entry's history"})
+
+
+class ImportedEntrySchema(Schema):
+    line = fields.Integer(required=True, metadata={"description": "where the row starts in the file"})
+    id = fields.String(allow_none=True, required=True, metadata={"description": "null: the next editor:N"})
+    document = fields.String(allow_none=True, required=True)
+    headword = fields.String(required=True)
+    matched_by = fields.String(allow_none=True, required=True, validate=validate.OneOf(["id", "headword"]),
+                               metadata={"description": "how the row found the entry (null: a new one)"})
+    changes = fields.Dict(metadata={"description": "changed entries: field -> {from, to}"})
+
+
+class ImportConflictSchema(Schema):
+    line = fields.Integer(required=True)
+    id = fields.String(allow_none=True, required=True)
+    headword = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "a label the row adds"})
+    entries = fields.List(fields.String(), required=True, metadata={"description": "what it names already"})
+
+
+class ImportInvalidSchema(Schema):
+    line = fields.Integer(required=True)
+    id = fields.String(allow_none=True, required=True)
+    detail = fields.String(required=True, metadata={"description": "what is wrong, in words"})
+    errors = fields.Dict(required=True, metadata={"description": "messages by field (labels.3: its 4th label)"})
+
+
+class ImportReportSchema(Schema):
+    format = fields.String(required=True, validate=validate.OneOf(IMPORT_FORMATS))
+    applied = fields.Boolean(required=True, metadata={"description": "false: a dry run, nothing was written"})
+    revision = fields.Integer(allow_none=True, required=True, metadata={"description": "the KB's revision after it"})
+    rows = fields.Integer(required=True, metadata={"description": "entries the file holds"})
+    new = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    changed = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    unchanged = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    conflicts = fields.List(fields.Nested(ImportConflictSchema), required=True, metadata={
+        "description": "labels the rows add that name other entries (applying needs allow_shared_labels)"})
+    invalid = fields.List(fields.Nested(ImportInvalidSchema), required=True, metadata={
+        "description": "rows that cannot be imported (applying writes nothing while there are any)"})
+    written = fields.List(fields.String(), required=True, metadata={"description": "the entries written"})

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import InvalidRequest
 from kb.exchange import importing, ndjson, skos, tabular, tbx
+from kb.exchange.importing import ImportLabelsTaken
 from kb.exchange.model import DEFAULT_BASE_URL, ImportInterrupted, ImportRefused, ImportUnreadable, Row, Scope
 from kb.rules import Validate, check_entry
 from kb.snapshot import Snapshot
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from kb.knowledge import KnowledgeBase
 
 __all__ = ["DEFAULT_BASE_URL", "EXPORT_FORMATS", "FORMATS", "IMPORT_FORMATS", "Format", "ImportInterrupted",
-           "ImportRefused", "ImportUnreadable", "Validate", "check_entry", "export", "format_of_media_type",
-           "format_of_path", "import_file"]
+           "ImportLabelsTaken", "ImportRefused", "ImportUnreadable", "Validate", "check_entry", "export",
+           "format_of_media_type", "format_of_path", "import_file"]
 
 
 @dataclass(frozen=True)
