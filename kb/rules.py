@@ -86,7 +86,7 @@ def _text(bounds: tuple[int, int], control: bool = True) -> Callable[[str, Any],
 
 def _component(path: str, value: Any) -> Errors:
     if not isinstance(value, dict):
-        return {path: [NOT_OBJECT]}
+        return {f"{path}._schema": [NOT_OBJECT]}  # marshmallow's Nested says it of the whole item
     found: Errors = {}
     for key, bounds in (("label", COMPONENT_LABEL), ("meaning", COMPONENT_MEANING)):
         if key not in value:

@@ -59,6 +59,7 @@ class Step:
     draft: dict[str, Any]
     matched_by: str | None
     given_related: list[str]
+    version: int = 0  # the entry's version when planned: a write since then makes the update stale
     kind: str = "new"
     changes: dict[str, Any] = field(default_factory=dict)
 
@@ -154,7 +155,7 @@ def _step(snap: Snapshot, row: Row, validate: Validate) -> Step | dict[str, Any]
     after = entry_from_state(key, draft | {"document": document, "number": number,
                                            "page": before.page if before is not None else None})
     related = [i for i in dict.fromkeys(merged.get("related") or []) if i != key]
-    return Step(row, key, entry_id, before, after, draft, matched_by, related)
+    return Step(row, key, entry_id, before, after, draft, matched_by, related, snap.versions.get(key, 0))
 
 
 def plan(snap: Snapshot, rows: list[Row], format: str, validate: Validate) -> Plan:
@@ -268,7 +269,7 @@ def apply(kb: KnowledgeBase, plan: Plan, author: str, note: str | None, allow_sh
                 made = kb.create_entry(draft, author, note, allow_shared_labels, step.entry_id,
                                        step.after.document)
             else:
-                made = kb.update_entry(step.key, draft, kb.version(step.key), author, note, allow_shared_labels)
+                made = kb.update_entry(step.key, draft, step.version, author, note, allow_shared_labels)
         except KBError as error:
             raise ImportInterrupted(step.row.line, error, written, plan.report(False, written)) from error
         written.append(made.id)

@@ -3,7 +3,7 @@ export (its snapshot, entries and URIs), and the errors of an import."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -94,6 +94,20 @@ def given_labels(headword: str, definition: str, full_name: str | None, names: l
     return [name for name in dict.fromkeys(names) if name not in derived]
 
 
+def in_order(snap: Snapshot, entries: Iterable[Entry]) -> list[Entry]:
+    """The KB's documents in their order, then documents only imported entries name (by id), then editors'
+    entries; each document's by number (editor:N by N)."""
+    rank = {doc_id: index for index, doc_id in enumerate(snap.documents)}
+
+    def key(entry: Entry) -> tuple:
+        number = entry.number if entry.number is not None else entry.id.rpartition(":")[2]
+        number = int(number) if str(number).isdigit() else 0
+        where = (0, rank[entry.document], "") if entry.document in rank else (
+            (1, 0, entry.document) if entry.document is not None else (2, 0, ""))
+        return (*where, number, entry.id)
+    return sorted(entries, key=key)
+
+
 @dataclass(frozen=True)
 class Row:
     """An entry as a file gives it: its line, its id and document (None: not given), the editable fields
@@ -117,14 +131,14 @@ class Scope:
 
     @classmethod
     def of(cls, snap: Snapshot, base_url: str, document: str | None = None) -> Scope:
-        """Every live entry (the corpus's in order, then editors'), or those of ``document``: a document the
-        KB has, or one that imported entries name (NotFound if neither)."""
+        """Every live entry, or those of ``document``: a document the KB has, or one that imported entries
+        name (NotFound if neither). In one order whatever order they were written in (``in_order``)."""
         if document is None:
-            return cls(snap, base_url.rstrip("/"), None, list(snap.entries.values()))
+            return cls(snap, base_url.rstrip("/"), None, in_order(snap, snap.entries.values()))
         found = snap.entries_of(document)
         if document not in snap.documents and not found:
             raise NotFound("document", document)
-        return cls(snap, base_url.rstrip("/"), document, found)
+        return cls(snap, base_url.rstrip("/"), document, in_order(snap, found))
 
     def entry_uri(self, entry_id: str) -> str:
         return f"{self.base_url}/entries/{quote(entry_id, safe=':')}"

@@ -110,6 +110,12 @@ def write_turtle(scope: Scope) -> Iterator[bytes]:
             yield (body + "\n\n").encode("utf-8")
 
 
+def _sorted(node: dict) -> dict:
+    """A node's values in one order (RDF has none), so an export of the same KB is the same file."""
+    return {key: sorted(value, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+            if isinstance(value, list) else value for key, value in node.items()}
+
+
 def _declared(line: str) -> bool:
     return line.startswith("@prefix") and line.split()[1].rstrip(":") in PREFIXES
 
@@ -122,8 +128,8 @@ def write_jsonld(scope: Scope) -> Iterator[bytes]:
             continue
         found = json.loads(graph.serialize(format="json-ld", context=CONTEXT))
         nodes = found.get("@graph", [found]) if isinstance(found, dict) else found
-        for node in nodes:
+        for node in sorted(nodes, key=lambda n: n["@id"]):  # rdflib's order is its sets': made the same each time
             node.pop("@context", None)
-            yield (("" if first else ",\n") + json.dumps(node, ensure_ascii=False)).encode("utf-8")
+            yield (("" if first else ",\n") + json.dumps(_sorted(node), ensure_ascii=False, sort_keys=True)).encode()
             first = False
     yield b"\n]}\n"
