@@ -17,9 +17,12 @@ from kb.rules import Errors
 
 blp = Blueprint("exchange", __name__, description="Exports of the entries and imports of files of them")
 
+JSON_LD = {"type": "object", "required": ["@context", "@graph"], "properties": {
+    "@context": {"type": "object"}, "@graph": {"type": "array", "items": {"type": "object"}}}}
 EXPORT_RESPONSE = {"200": {
     "description": "The file, streamed, with a Content-Disposition naming it",
-    "content": {f.media_type.split(";")[0]: {"schema": {"type": "string"}} for f in exchange.FORMATS.values()}}}
+    "content": {f.media_type.split(";")[0]: {"schema": JSON_LD if f.name == "skos-jsonld" else {"type": "string"}}
+                for f in exchange.FORMATS.values()}}}
 IMPORT_TYPES = ("text/csv", "application/x-ndjson", "application/x-tbx+xml", "application/xml",
                 "application/octet-stream")
 IMPORT_BODY = {"required": True, "description": "the file (at most 1 MB); its format is `format`, else its "
