@@ -225,6 +225,20 @@ def test_an_unreadable_file_is_a_problem_with_its_line(editor_app, format, data,
     assert problem["line"] == line
 
 
+def test_a_tbx_file_of_another_tool_gives_new_entries(target):
+    """Its ids (c1) are no kb ids and its source is a citation: the entries are new, editors' own."""
+    data = (f'<tbx xmlns="{TBX[1:-1]}" type="TBX-Basic" style="dca" xml:lang="zh"><text><body>'
+            f'<conceptEntry id="c1"><admin type="source">《某书》第3页</admin><langSec xml:lang="en">'
+            f'<termSec><term>new quality productive forces</term></termSec></langSec><langSec xml:lang="zh-CN">'
+            f'<descrip type="definition">指创新起主导作用的先进生产力质态。</descrip><termSec><term>新质生产力</term>'
+            f'</termSec><termSec><term>新质</term><termNote type="termType">abbreviation</termNote></termSec>'
+            f'</langSec></conceptEntry></body></text></tbx>').encode()
+    report = target.import_entries(data, "tbx", "import", apply=True)
+    assert report["invalid"] == [] and report["written"] == ["editor:1"]
+    entry = target.entry("editor:1")
+    assert (entry.headword, entry.document, entry.names) == ("新质生产力", None, ("新质生产力", "新质"))
+
+
 def test_tbx_import_refuses_external_entities(target, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("机密内容", encoding="utf-8")

@@ -6,6 +6,10 @@ type="relatedConcept"`` to an entry of the file, else ``xref`` to the entry's UR
 origination and modifications, their dates and authors), and a ``langSec xml:lang="zh"`` with the definition,
 the components (``note``: ``label：meaning``) and a ``termSec`` per label: the headword is the preferred term
 (``administrativeStatus``), the full name a ``fullForm``, quoted cores abbreviations, the rest variants.
+
+Read back, the same: the Chinese langSec (``xml:lang`` zh, zh-CN …, else the first), its preferred term as the
+headword. A file of another tool names its entries with ids of its own (``c1``) and cites books as sources:
+such an entry is read as a new one (or the entry of its headword), never as a kb id or document.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ PREFERRED, ADMITTED = "preferredTerm-admn-sts", "admittedTerm-admn-sts"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9.\-\u3400-\u4dbf\u4e00-\u9fff]")
 _ESCAPED = re.compile(r"_x([0-9A-F]{4}|[0-9A-F]{8})_")
+_KB_ID = re.compile(r".+:\d+")
 
 
 # -- ids as XML names ------------------------------------------------------------------------------------
@@ -197,10 +202,13 @@ def _row(entry: etree._Element) -> Row:
     parts = [p for note in _children(language, "note") if len(p := split(_text(note), COMPONENT_SEPARATOR, 1)) == 2]
     if parts:  # a note "label：meaning" is a component; without any, kb derives them from the definition
         fields["components"] = [{"label": unescape(label).strip(), "meaning": text.strip()} for label, text in parts]
+    # kb's own ids (<document>:<number>, editor:<number>) name entries; another tool's (c1) do not, and then
+    # its source is a citation, not a document of kb's: the row is a new entry, or the one of its headword
+    entry_id = entry_id_of(entry.get("id") or "")
+    if not _KB_ID.fullmatch(entry_id):
+        return Row(line, None, None, fields)
     sources = _children(entry, "admin", "source")
-    entry_id = entry.get("id")
-    return Row(line, entry_id_of(entry_id) if entry_id else None, _text(sources[0]) or None if sources else None,
-               fields)
+    return Row(line, entry_id, (_text(sources[0]) or None) if sources else None, fields)
 
 
 def _related(entry: etree._Element) -> list[str]:
