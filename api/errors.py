@@ -20,6 +20,7 @@ from kb.errors import (
     TermNotFound,
     TextTooLong,
 )
+from kb.exchange import ImportInterrupted, ImportLabelsTaken, ImportRefused, ImportUnreadable
 from kb.search import SearchBusy
 from kb.tokens import InvalidRole, TokenNameTaken, TokenRevoked
 
@@ -42,6 +43,9 @@ STATUS: dict[type[KBError], int] = {
     NotReady: 503,
     SearchBusy: 503,
     IngestError: 500,
+    ImportUnreadable: 400,
+    ImportRefused: 422,
+    ImportInterrupted: 409,
 }
 
 # Problem types: relative URI references (RFC 9457 3.1.1). Every one the API sends is named in this module,
@@ -66,6 +70,9 @@ TYPES: dict[type[KBError], str] = {
     NotReady: "/problems/not-ready",
     SearchBusy: "/problems/busy",
     IngestError: BLANK,
+    ImportUnreadable: "/problems/unreadable-import",
+    ImportRefused: "/problems/invalid-import",
+    ImportInterrupted: "/problems/import-interrupted",
 }
 
 # the HTTP layer's own problems (werkzeug's, flask-smorest's and the views'), with the statuses they come with
@@ -113,6 +120,12 @@ def from_kb_error(error: KBError) -> Response:
         extra["entries"] = sorted({i for ids in error.taken.values() for i in ids})
     if isinstance(error, UnknownRelated):
         extra["entries"] = error.ids
+    if isinstance(error, ImportUnreadable | ImportInterrupted):
+        extra["line"] = error.line
+    if isinstance(error, ImportRefused | ImportLabelsTaken | ImportInterrupted):
+        extra["report"] = error.report
+    if isinstance(error, ImportInterrupted):
+        extra["written"] = error.written
     response = problem(status, str(error), type_, **extra)
     if status == 503:
         response.headers["Retry-After"] = "1"

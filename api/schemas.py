@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from kb import rules
+from kb.exchange import EXPORT_FORMATS, IMPORT_FORMATS
 from kb.feed import CHANGES
 from kb.knowledge import CURSOR_PATTERN, MAX_LIMIT, SEARCH_TYPES
 from kb.linking import CHOSEN_BY
@@ -40,6 +40,10 @@ class ProblemSchema(Schema):
     errors = fields.Dict(metadata={"description": "validation messages by parameter or field"})
     suggestions = fields.List(fields.String(), metadata={"description": "labels the client may have meant"})
     entries = fields.List(fields.String(), metadata={"description": "409: the entries that a label names already"})
+    line = fields.Integer(allow_none=True, metadata={"description": "an import: the line of the file the problem "
+                                                                    "is at, where known"})
+    report = fields.Dict(metadata={"description": "an import: what the file holds, row by row (as its dry run)"})
+    written = fields.List(fields.String(), metadata={"description": "an interrupted import: the entries it wrote"})
 
 
 # -- terms and entries ----------------------------------------------------------------------------
@@ -354,6 +358,13 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class StrictQueryBoolean(fields.Boolean):
+    """true or false (also 1 or 0) in a query string; not yes, on or anything else."""
+
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+
+
 # no control characters (C0, DEL, C1): a pattern, so the OpenAPI document says so too
 class _NoControl(validate.Regexp):
     """The pattern is documented in OpenAPI; the check is a full match (Python's ``$`` would let a final
@@ -366,62 +377,62 @@ class _NoControl(validate.Regexp):
         return value
 
 
-NO_CONTROL = _NoControl(r"^[^\x00-\x1f\x7f-\x9f]*$", error="control characters are not allowed")
+NO_CONTROL = _NoControl(rules.NO_CONTROL_PATTERN, error=rules.NO_CONTROL_MESSAGE)
 
 
 def _whole_unicode(value: str) -> None:
     """A lone surrogate (half an emoji, as JavaScript may send it) is not text: 422, not a server error."""
-    if _SURROGATE.search(value):
-        raise ValidationError("the text has a lone surrogate (half of a character); send whole characters")
+    if rules.SURROGATE.search(value):
+        raise ValidationError(rules.SURROGATE_MESSAGE)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+def _text(bounds: tuple[int, int], **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(*bounds), NO_CONTROL], **kwargs)
 
 
-def _text(low: int, high: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(low, high), NO_CONTROL], **kwargs)
-
-
+# the limits are kb's (kb/rules.py), which an import (kb import, POST /import) applies as well
 class ComponentInSchema(Schema):
-    label = _text(1, 100, required=True)
-    meaning = _text(1, 1000, required=True)
+    label = _text(rules.COMPONENT_LABEL, required=True)
+    meaning = _text(rules.COMPONENT_MEANING, required=True)
 
 
 def _not_blank(value: str) -> None:
     if not value.strip():
-        raise ValidationError("must not be blank (only spaces)")
+        raise ValidationError(rules.BLANK_MESSAGE)
 
 
 class EntryPatchSchema(Schema):
     """Fields of an entry an editor may set; unknown fields are refused (422 naming them)."""
 
-    headword = fields.String(validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
-    definition = _text(1, 10_000)
-    labels = fields.List(_text(1, 100), validate=validate.Length(max=50), metadata={
+    headword = fields.String(validate=[validate.Length(*rules.HEADWORD), NO_CONTROL, _not_blank])
+    definition = _text(rules.DEFINITION)
+    labels = fields.List(_text(rules.LABEL), validate=validate.Length(max=rules.LABELS_MAX), metadata={
         "description": "extra labels (aliases); the headword and full name are labels anyway"})
-    full_name = _text(1, 100, allow_none=True)
-    components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=50), allow_none=True)
-    related = fields.List(fields.String(validate=validate.Length(1, 220)), validate=validate.Length(max=50))
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    full_name = _text(rules.FULL_NAME, allow_none=True)
+    components = fields.List(fields.Nested(ComponentInSchema), validate=validate.Length(max=rules.COMPONENTS_MAX),
+                             allow_none=True)
+    related = fields.List(fields.String(validate=validate.Length(*rules.RELATED_ID)),
+                          validate=validate.Length(max=rules.RELATED_MAX))
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False, metadata={
         "description": "a label may also name other entries (it has several senses); otherwise 409"})
 
 
 class EntryCreateSchema(EntryPatchSchema):
-    headword = fields.String(required=True, validate=[validate.Length(1, 100), NO_CONTROL, _not_blank])
-    definition = _text(1, 10_000, required=True)
+    headword = fields.String(required=True, validate=[validate.Length(*rules.HEADWORD), NO_CONTROL, _not_blank])
+    definition = _text(rules.DEFINITION, required=True)
 
 
 class RevertSchema(Schema):
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000), metadata={
         "description": "the entry's revision to go back to (see its history; 0: as printed)"})
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False, metadata={
         "description": "a label the old revision had may name other entries now; otherwise 409"})
 
 
 class RestoreSchema(Schema):
-    note = _text(0, 1000, load_default=None, metadata={"description": "why: kept in the entry's history"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "why: kept in the entry's history"})
     allow_shared_labels = StrictBoolean(load_default=False)
 
 
@@ -532,3 +543,65 @@ class LinkResultSchema(Schema):
 class LinkAnswerSchema(LinkResultSchema):
     links = fields.List(fields.Nested(LinkSchema), metadata={"description": "for `text`"})
     results = fields.List(fields.Nested(LinkResultSchema), metadata={"description": "for `texts`"})
+
+
+# -- exports and imports --------------------------------------------------------------------------
+class ExportArgs(_Args):
+    format = fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS), metadata={
+        "description": "skos-turtle or skos-jsonld (SKOS: a concept scheme per document), tbx (TBX-Basic, "
+                       "ISO 30042:2019), csv (UTF-8 with a BOM, items joined with |), jsonl (the entry shape, a "
+                       "line each)"})
+    document = fields.String(load_default=None, validate=validate.Length(min=1), metadata={
+        "description": "only this document's entries"})
+
+
+class ImportArgs(_Args):
+    format = fields.String(load_default=None, validate=validate.OneOf(IMPORT_FORMATS), metadata={
+        "description": "the file's format; else its Content-Type says (text/csv, application/x-ndjson, "
+                       "application/x-tbx+xml)"})
+    apply = StrictQueryBoolean(load_default=False, metadata={
+        "description": "write it (one revision an entry, by the token's name); else a dry run that writes nothing"})
+    allow_shared_labels = StrictQueryBoolean(load_default=False, metadata={
+        "description": "a label the file gives may name other entries too (several senses); otherwise applying "
+                       "a file with such labels is refused (409)"})
+    note = _text(rules.NOTE, load_default=None, metadata={"description": "kept in each written entry's history"})
+
+
+class ImportedEntrySchema(Schema):
+    line = fields.Integer(required=True, metadata={"description": "where the row starts in the file"})
+    id = fields.String(allow_none=True, required=True, metadata={"description": "null: the next editor:N"})
+    document = fields.String(allow_none=True, required=True)
+    headword = fields.String(required=True)
+    matched_by = fields.String(allow_none=True, required=True, validate=validate.OneOf(["id", "headword"]),
+                               metadata={"description": "how the row found the entry (null: a new one)"})
+    changes = fields.Dict(metadata={"description": "changed entries: field -> {from, to}"})
+
+
+class ImportConflictSchema(Schema):
+    line = fields.Integer(required=True)
+    id = fields.String(allow_none=True, required=True)
+    headword = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "a label the row adds"})
+    entries = fields.List(fields.String(), required=True, metadata={"description": "what it names already"})
+
+
+class ImportInvalidSchema(Schema):
+    line = fields.Integer(required=True)
+    id = fields.String(allow_none=True, required=True)
+    detail = fields.String(required=True, metadata={"description": "what is wrong, in words"})
+    errors = fields.Dict(required=True, metadata={"description": "messages by field (labels.3: its 4th label)"})
+
+
+class ImportReportSchema(Schema):
+    format = fields.String(required=True, validate=validate.OneOf(IMPORT_FORMATS))
+    applied = fields.Boolean(required=True, metadata={"description": "false: a dry run, nothing was written"})
+    revision = fields.Integer(allow_none=True, required=True, metadata={"description": "the KB's revision after it"})
+    rows = fields.Integer(required=True, metadata={"description": "entries the file holds"})
+    new = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    changed = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    unchanged = fields.List(fields.Nested(ImportedEntrySchema), required=True)
+    conflicts = fields.List(fields.Nested(ImportConflictSchema), required=True, metadata={
+        "description": "labels the rows add that name other entries (applying needs allow_shared_labels)"})
+    invalid = fields.List(fields.Nested(ImportInvalidSchema), required=True, metadata={
+        "description": "rows that cannot be imported (applying writes nothing while there are any)"})
+    written = fields.List(fields.String(), required=True, metadata={"description": "the entries written"})

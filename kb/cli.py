@@ -11,7 +11,17 @@ from typing import Any
 from kb import tokens
 from kb.build import DocumentReport, build, check, is_current
 from kb.config import Settings
-from kb.errors import IngestError, KBError, TermNotFound, WarningsAreErrors
+from kb.errors import IngestError, InvalidRequest, KBError, TermNotFound, WarningsAreErrors
+from kb.exchange import (
+    DEFAULT_BASE_URL,
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    ImportInterrupted,
+    ImportLabelsTaken,
+    ImportRefused,
+    ImportUnreadable,
+    format_of_path,
+)
 from kb.knowledge import MAX_LIMIT, SEARCH_TYPES, KnowledgeBase
 from kb.model import IngestWarning, ParsedDocument
 from kb.store import Store, make_engine, migrate
@@ -190,6 +200,67 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every entry (of a document) as a file, to --output (whole or not at all) or stdout."""
+    kb = KnowledgeBase.open(settings)
+    try:
+        pieces = kb.export(args.format, args.document, args.base_url or settings.public_url or DEFAULT_BASE_URL)
+        if args.output is None:
+            for piece in pieces:
+                sys.stdout.buffer.write(piece)
+            sys.stdout.buffer.flush()
+            return 0
+        partial = args.output.with_name(args.output.name + ".part")
+        try:
+            with partial.open("wb") as out:
+                for piece in pieces:
+                    out.write(piece)
+            partial.replace(args.output)  # a failure halfway leaves no half file under the name asked for
+        finally:
+            partial.unlink(missing_ok=True)
+    finally:
+        kb.close()
+    print(f"wrote {args.output} ({args.format}, revision {kb.revision})", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """A dry run (exit 1 if rows are in error or labels taken), or --apply; problems as `kb: FILE:LINE: ...`."""
+    chosen = args.format or format_of_path(str(args.file))
+    if chosen is None:
+        raise InvalidRequest("format", f"{args.file}: name the file's format with --format "
+                                       f"({', '.join(IMPORT_FORMATS)}); its name does not say it")
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise IngestError(str(args.file), error.strerror or str(error)) from None
+    kb = KnowledgeBase.open(settings)
+    try:
+        report = kb.import_entries(data, chosen, args.author, args.apply, args.allow_shared_labels,
+                                   args.note or f"imported from {args.file.name}")
+    except ImportUnreadable as error:
+        print(f"kb: {args.file}:{error.line or 1}: {error.message}", file=sys.stderr)
+        return 2
+    except (ImportRefused, ImportLabelsTaken, ImportInterrupted) as error:
+        _print_rows(args.file, error.report)
+        where = f"{args.file}:{error.line}" if isinstance(error, ImportInterrupted) else str(args.file)
+        print(f"kb: {where}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        kb.close()
+    _print_json(report)
+    _print_rows(args.file, report)
+    return 1 if not report["applied"] and (report["invalid"] or report["conflicts"]) else 0
+
+
+def _print_rows(path: Path, report: dict[str, Any]) -> None:
+    for row in report["invalid"]:
+        print(f"kb: {path}:{row['line']}: {row['detail']}", file=sys.stderr)
+    for taken in report["conflicts"]:
+        print(f"kb: {path}:{taken['line']}: the label {taken['label']!r} names {', '.join(taken['entries'])} "
+              f"already (--allow-shared-labels if it has several senses)", file=sys.stderr)
+
+
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:
@@ -242,6 +313,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_limit, default=50, help=f"changes per page (1-{MAX_LIMIT}, default 50)")
     p.add_argument("--cursor", help="the next_cursor of the previous page")
     p.set_defaults(run=cmd_changes)
+    p = sub.add_parser("export", help="write every entry (of a document) as SKOS, TBX-Basic, CSV or JSON Lines")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--document", help="only this document's entries")
+    p.add_argument("--output", type=Path, metavar="FILE", help="write the file here (else to stdout)")
+    p.add_argument("--base-url", help=f"where URIs start (default: KB_PUBLIC_URL, else {DEFAULT_BASE_URL})")
+    p.set_defaults(run=cmd_export)
+    p = sub.add_parser("import", help="import entries from a CSV, JSON Lines or TBX file: a dry run unless --apply")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--format", choices=IMPORT_FORMATS, help="the file's format (else its name says: .csv, "
+                                                            ".jsonl, .ndjson, .tbx, .xml)")
+    p.add_argument("--apply", action="store_true", help="write it: a revision an entry (else only the report)")
+    p.add_argument("--author", default="import", help="whom each revision is by (default: import)")
+    p.add_argument("--note", help="kept in each written entry's history (default: imported from FILE)")
+    p.add_argument("--allow-shared-labels", action="store_true",
+                   help="the file's labels may name other entries too (several senses)")
+    p.set_defaults(run=cmd_import)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)
     p = sub.add_parser("migrate", help="bring the store's schema to this kb's (every start does it as well)")

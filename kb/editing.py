@@ -189,14 +189,23 @@ def _begin(store: Store, live: Live, conn: Connection, naming: Naming) -> _Write
 
 
 def create_entry(store: Store, live: Live, naming: Naming, draft: dict[str, Any], author: str,
-                 note: str | None = None, allow_shared_labels: bool = False) -> Written:
-    """A new entry (no source document)."""
+                 note: str | None = None, allow_shared_labels: bool = False, entry_id: str | None = None,
+                 document: str | None = None) -> Written:
+    """A new entry: an editor's own (the next ``editor:N``, no source document), or, for an import that carries
+    an entry from another KB, one with the ``entry_id`` and ``document`` it had there (``<document>:<number>``
+    or ``editor:N``), which no entry, live or deleted, may have here (StaleEntry: one was made meanwhile)."""
     with store.engine.begin() as conn:
         write = _begin(store, live, conn, naming)
-        used = [r.entry for r in conn.execute(select(edits.c.entry).where(edits.c.entry.like(f"{EDITOR_PREFIX}%")))]
-        number = 1 + max((int(e[len(EDITOR_PREFIX):]) for e in used if e[len(EDITOR_PREFIX):].isdigit()), default=0)
-        entry_id = f"{EDITOR_PREFIX}{number}"
-        state = {k: draft.get(k) for k in EDITABLE} | {"document": None, "number": None}
+        number: int | None = None
+        if entry_id is None:
+            used = [r.entry for r in conn.execute(select(edits.c.entry).where(edits.c.entry.like(f"{EDITOR_PREFIX}%")))]
+            numbers = (int(e[len(EDITOR_PREFIX):]) for e in used if e[len(EDITOR_PREFIX):].isdigit())
+            entry_id = f"{EDITOR_PREFIX}{1 + max(numbers, default=0)}"
+        elif _current(conn, entry_id)[0] is not None:
+            raise StaleEntry(entry_id)
+        elif document is not None and entry_id.startswith(f"{document}:") and entry_id[len(document) + 1:].isdigit():
+            number = int(entry_id[len(document) + 1:])
+        state = {k: draft.get(k) for k in EDITABLE} | {"document": document, "number": number}
         state["labels"] = state["labels"] or []
         state["related"] = state["related"] or []
         return write.commit(entry_id, state, 1, False, author, note, "create", _diff(None, state),

@@ -9,10 +9,11 @@ snapshot. A front end calls ``current()`` once per request: the one answer to "i
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kb import derive, editing, feed, lookup, searching, views
+from kb import derive, editing, exchange, feed, lookup, searching, views
 from kb.config import Settings
 from kb.errors import KBNotBuilt, NotFound, TextTooLong
 from kb.labels import entry_from_state
@@ -271,11 +272,31 @@ class KnowledgeBase:
             answer["markdown"] = to_markdown(text, links)
         return answer
 
+    # -- exports and imports --------------------------------------------------------------------
+    def export(self, format: str, document: str | None = None,
+               base_url: str = exchange.DEFAULT_BASE_URL) -> Iterator[bytes]:
+        """Every entry (of ``document``) as a file of ``format`` (kb.exchange.FORMATS), a piece at a time, from
+        the snapshot of now (a write meanwhile is not half in it); URIs start with ``base_url``. The format
+        and the document are checked before the first piece (InvalidRequest, NotFound)."""
+        return exchange.export(self.snapshot, self.store, format, document, base_url)
+
+    def import_entries(self, data: bytes, format: str, author: str, apply: bool = False,
+                       allow_shared_labels: bool = False, note: str | None = None,
+                       validate: exchange.Validate | None = None) -> dict[str, Any]:
+        """A file of entries (csv, jsonl, tbx): a dry run's report (new, changed, unchanged, conflicting
+        labels, invalid rows by line), or with ``apply`` the writes, one revision an entry by ``author``.
+        ``validate`` checks each row's fields (kb.rules.check_entry unless a front end has its own schemas)."""
+        return exchange.import_file(self, data, format, author, apply, allow_shared_labels, note,
+                                    validate or exchange.check_entry)
+
     # -- editors' writes -------------------------------------------------------------------------
     def create_entry(self, draft: dict[str, Any], author: str, note: str | None = None,
-                     allow_shared_labels: bool = False) -> Entry:
+                     allow_shared_labels: bool = False, entry_id: str | None = None,
+                     document: str | None = None) -> Entry:
+        """A new entry: an editor's (``editor:N``), or with the ``entry_id`` and ``document`` an import brings."""
         self._check_related(draft)
-        written = editing.create_entry(self.store, self.live, self.naming, draft, author, note, allow_shared_labels)
+        written = editing.create_entry(self.store, self.live, self.naming, draft, author, note, allow_shared_labels,
+                                       entry_id, document)
         return self._after_write(written)
 
     def update_entry(self, entry_id: str, changes: dict[str, Any], expected_version: int, author: str,
