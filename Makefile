@@ -46,7 +46,7 @@ browser:
 KB_TEST_POSTGRES ?=
 POSTGRES_SUITES := tests/test_api.py tests/test_editors.py tests/test_editors_server.py tests/test_revisions.py \
 	tests/test_snapshots.py tests/test_terms.py tests/test_errors.py tests/test_search.py tests/test_cli.py \
-	tests/test_pages_editors.py tests/test_migrations.py tests/test_nodes.py tests/test_changes.py
+	tests/test_pages_editors.py tests/test_migrations.py tests/test_nodes.py tests/test_changes.py tests/test_import.py
 
 test: lint importcheck browser
 	$(BIN)/python -m pytest -q

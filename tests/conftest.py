@@ -7,8 +7,6 @@ a database each; otherwise in the SQLite file of its data dir.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import os
 import shutil
 from pathlib import Path
@@ -29,10 +27,6 @@ REPORTS = {
 
 
 STORE = os.environ.get("KB_TEST_STORE", "sqlite")
-_server = contextlib.ExitStack()
-_server_url: list[str] = []
-_numbers = itertools.count(1)
-_pristine: dict[str, str] = {}  # a KB's database -> a copy of it as built, that nobody connects to
 
 
 def database_url() -> str:
@@ -40,25 +34,24 @@ def database_url() -> str:
     database when KB_TEST_STORE=postgres (the server starts at the first one and stops with the session)."""
     if STORE != "postgres":
         return ""
-    from tests.pgserver import database, postgres
+    from tests.pgserver import session_database
 
-    if not _server_url:
-        _server_url.append(_server.enter_context(postgres()))
-    return database(_server_url[0], f"kb_{next(_numbers)}")
+    return session_database()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    _server.close()
+    if STORE == "postgres":
+        from tests.pgserver import stop_session
+
+        stop_session()
 
 
 def keep_pristine(settings: Settings) -> None:
-    """Remember the KB's database as it is now, for ``copy_kb`` (PostgreSQL copies only an unused database)."""
+    """Remember the KB's database as it is now, for ``copy_kb``."""
     if STORE == "postgres":
-        from tests.pgserver import database
+        from tests.pgserver import keep_pristine as keep
 
-        name = f"kb_{next(_numbers)}_pristine"
-        database(settings.database_url, name, template=settings.database_url.rpartition("/")[2])
-        _pristine[settings.database_url] = name
+        keep(settings.database_url)
 
 
 def copy_kb(settings: Settings, base: Path) -> Settings:
@@ -66,9 +59,9 @@ def copy_kb(settings: Settings, base: Path) -> Settings:
     shutil.copytree(settings.data_dir, base / "var")
     url = ""
     if STORE == "postgres":
-        from tests.pgserver import database
+        from tests.pgserver import copy_of
 
-        url = database(settings.database_url, f"kb_{next(_numbers)}", template=_pristine[settings.database_url])
+        url = copy_of(settings.database_url)
     return Settings.from_env({}, corpus_dir=settings.corpus_dir, data_dir=base / "var", database_url=url)
 
 

@@ -8,6 +8,7 @@ afterwards. ``database`` copies a database from another (a template), so each te
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pwd
 import shutil
@@ -94,3 +95,35 @@ def database(url: str, name: str, template: str | None = None) -> str:
         else:
             conn.execute(f'CREATE DATABASE "{name}"')
     return f"{server}/{name}"
+
+
+# -- one server for a test session ------------------------------------------------------------------
+# Kept here, not in conftest: pytest imports conftest as `conftest` and the tests as `tests.conftest`, two
+# modules with state of their own; this module is one.
+_session = contextlib.ExitStack()
+_server_url: list[str] = []
+_numbers = itertools.count(1)
+_pristine: dict[str, str] = {}  # a KB's database -> a copy of it as built, that nobody connects to
+
+
+def session_database() -> str:
+    """A new database on the session's server (started at the first one): its URL."""
+    if not _server_url:
+        _server_url.append(_session.enter_context(postgres()))
+    return database(_server_url[0], f"kb_{next(_numbers)}")
+
+
+def keep_pristine(url: str) -> None:
+    """Remember the database at ``url`` as it is now, for ``copy_of`` (PostgreSQL copies only an unused one)."""
+    name = f"kb_{next(_numbers)}_pristine"
+    database(url, name, template=url.rpartition("/")[2])
+    _pristine[url] = name
+
+
+def copy_of(url: str) -> str:
+    """A new database holding what the one at ``url`` held when it was kept pristine."""
+    return database(url, f"kb_{next(_numbers)}", template=_pristine[url])
+
+
+def stop_session() -> None:
+    _session.close()
