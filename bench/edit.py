@@ -1,5 +1,5 @@
 """Benchmark an editor's write as the KB grows: PATCH latency (p50, p99) and the time until every worker
-serves the edit, with 10, 100 and 1,000 documents (copies of the reports under new ids), side by side.
+serves the edit, with 10, 100 and 1,000 documents (bench/generate.py's copies of the reports), side by side.
 
 Each size: a corpus of copies, `kb build`, gunicorn (preloaded, KB_WORKERS sync workers), an editor's token;
 then ``--edits`` PATCHes of corpus entries, each after a GET of its ETag, timed from request to answer. After
@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -31,9 +30,11 @@ import time
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import REPORTS, generate  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
-REPORTS = sorted([ROOT / "corpus" / "qingcheng-2024.txt", *(ROOT / "tests" / "data").glob("*.txt"),
-                  *(ROOT / "tests" / "data" / "counties").glob("*.txt")])
 CONSECUTIVE = 10
 SERVE_WITHIN_S = 1.0
 P50_LIMIT_MS = 100.0
@@ -59,19 +60,6 @@ def call(port: int, method: str, path: str, body: dict | None = None,
         conn.close()
 
 
-def corpus_of(size: int, into: Path) -> list[str]:
-    """``size`` copies of the reports, each under a new id; the ids of the first copy of each report."""
-    into.mkdir(parents=True, exist_ok=True)
-    first = []
-    for i in range(size):
-        source = REPORTS[i % len(REPORTS)]
-        doc_id = f"{source.stem}-c{i:04d}"
-        shutil.copyfile(source, into / f"{doc_id}.txt")
-        if i < len(REPORTS):
-            first.append(doc_id)
-    return first
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -80,7 +68,7 @@ def percentile(values: list[float], q: float) -> float:
 def measure(size: int, edits: int, workers: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"kb-bench-edit-{size}-") as base:
         corpus, data = Path(base) / "corpus", Path(base) / "var"
-        docs = corpus_of(size, corpus)
+        docs = [path.stem for path in generate(size, corpus)[:len(REPORTS)]]  # the first copy of each report
         env = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
         env.update(KB_CORPUS_DIR=str(corpus), KB_DATA_DIR=str(data))
         start = time.perf_counter()
