@@ -65,6 +65,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def edit_latencies(port: int, docs: list[str], auth: dict[str, str], edits: int) -> tuple[list[float], list[float]]:
+    """``edits`` PATCHes (after two that warm up) of the first entry of ``docs`` in turn, each with the If-Match
+    of a GET just before: (each PATCH's ms from request to answer, each edit's ms until every worker serves it)."""
+    patch_ms, serve_ms = [], []
+    for n in range(edits + 2):
+        entry = f"/entries/{quote(docs[n % len(docs)] + ':1')}"
+        etag = call(port, "GET", entry)[1]["etag"]
+        definition = f"第{n}稿：编辑改写的定义，用于测量写入的代价。"
+        sent = time.perf_counter()
+        status, _, body = call(port, "PATCH", entry, {"definition": definition}, {**auth, "If-Match": etag})
+        answered = time.perf_counter()
+        if status != 200:
+            raise SystemExit(f"PATCH {entry}: {status} {body[:300]!r}")
+        in_a_row = 0
+        while in_a_row < CONSECUTIVE:
+            _, _, read = call(port, "GET", entry)
+            in_a_row = in_a_row + 1 if json.loads(read)["definition"] == definition else 0
+            if time.perf_counter() - sent > 30:
+                raise SystemExit(f"the edit of {entry} was not served everywhere within 30 s")
+        if n >= 2:  # the first two warm the workers up (first write, first linker)
+            patch_ms.append((answered - sent) * 1000)
+            serve_ms.append((time.perf_counter() - sent) * 1000)
+    return patch_ms, serve_ms
+
+
 def measure(size: int, edits: int, workers: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"kb-bench-edit-{size}-") as base:
         corpus, data = Path(base) / "corpus", Path(base) / "var"
@@ -93,25 +118,7 @@ def measure(size: int, edits: int, workers: int) -> dict[str, float]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit(f"the server did not start for {size} documents")
                 time.sleep(0.2)
-            patch_ms, serve_ms = [], []
-            for n in range(edits + 2):
-                entry = f"/entries/{quote(docs[n % len(docs)] + ':1')}"
-                etag = call(port, "GET", entry)[1]["etag"]
-                definition = f"第{n}稿：编辑改写的定义，用于测量写入的代价。"
-                sent = time.perf_counter()
-                status, _, body = call(port, "PATCH", entry, {"definition": definition}, {**auth, "If-Match": etag})
-                answered = time.perf_counter()
-                if status != 200:
-                    raise SystemExit(f"PATCH {entry}: {status} {body[:300]!r}")
-                in_a_row = 0
-                while in_a_row < CONSECUTIVE:
-                    _, _, read = call(port, "GET", entry)
-                    in_a_row = in_a_row + 1 if json.loads(read)["definition"] == definition else 0
-                    if time.perf_counter() - sent > 30:
-                        raise SystemExit(f"the edit of {entry} was not served everywhere within 30 s")
-                if n >= 2:  # the first two warm the workers up (first write, first linker)
-                    patch_ms.append((answered - sent) * 1000)
-                    serve_ms.append((time.perf_counter() - sent) * 1000)
+            patch_ms, serve_ms = edit_latencies(port, docs, auth, edits)
         finally:
             os.killpg(server.pid, 15)
             server.wait(timeout=30)
