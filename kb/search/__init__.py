@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import writing
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
@@ -43,6 +42,7 @@ from kb.search.analysis import (  # noqa: F401 - the package's API, and names ol
 from kb.search.codec import KeyColumn, _Codec  # noqa: F401 - segments written before the split name _Codec here
 from kb.search.query import Part, Term, highlights, parse_query, searchable, snippet  # noqa: F401
 from kb.search.ranking import Grade, LocalBM25, banded, grade, units
+from kb.search.storage import MappedStorage
 
 _STAMP_ID = "~stamp"
 WRITE_TIMEOUT_S = 10.0
@@ -142,17 +142,19 @@ class SearchIndex:
 
     # -- opening ------------------------------------------------------------------------------
     def _index(self):
-        """The index for searching: its files memory-mapped (postings read from memory)."""
+        """The index for searching: its files memory-mapped and read in place (kb.search.storage), so every
+        process shares their pages."""
         if self._ix is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             wanted = schema(self.words_file, self.cache_dir)
-            if whoosh_index.exists_in(str(self.directory)):
-                ix = whoosh_index.open_dir(str(self.directory))
+            storage = MappedStorage(str(self.directory))
+            if storage.index_exists():
+                ix = storage.open_index()
                 if ix.schema == wanted:
                     self._ix = ix
                     return ix
                 ix.close()  # made elsewhere (another data dir path) or by an older kb: start afresh
-            self._ix = whoosh_index.create_in(str(self.directory), wanted)
+            self._ix = storage.create_index(wanted)
         return self._ix
 
     def _write_index(self):
