@@ -21,10 +21,10 @@ build: install
 
 KB_WORKERS ?= 2
 
-# The app is preloaded: the KB and jieba's dictionary load once in gunicorn's master, before it forks.
+# gunicorn's settings are in api/gunicorn_conf.py (preloaded: the KB and jieba's dictionary load once in the
+# master, before it forks; logs with request ids; metrics summed over the workers; a graceful SIGTERM)
 run: build
-	$(BIN)/gunicorn --preload --workers $(KB_WORKERS) --bind $(HOST):$(PORT) --limit-request-line 8190 \
-		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(M)sms' 'api:create_app()'
+	$(BIN)/gunicorn -c api/gunicorn_conf.py --workers $(KB_WORKERS) --bind $(HOST):$(PORT) 'api:create_app()'
 
 
 lint: install
@@ -41,8 +41,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig; \
 		else echo "the browser tests need: sudo apt-get install -y chromium fonts-noto-cjk"; exit 1; fi; }
 
+# KB_TEST_POSTGRES=1 (CI sets it): the store, editing and API suites run again on a PostgreSQL server that the
+# tests install (apt) and start on loopback (tests/pgserver.py)
+KB_TEST_POSTGRES ?=
+POSTGRES_SUITES := tests/test_api.py tests/test_editors.py tests/test_editors_server.py tests/test_revisions.py \
+	tests/test_snapshots.py tests/test_terms.py tests/test_errors.py tests/test_search.py tests/test_cli.py \
+	tests/test_pages_editors.py tests/test_migrations.py tests/test_nodes.py
+
 test: lint importcheck browser
 	$(BIN)/python -m pytest -q
+	@if [ "$(KB_TEST_POSTGRES)" = 1 ]; then \
+		echo "KB_TEST_POSTGRES=1: the store, editing and API suites again, on PostgreSQL"; \
+		KB_TEST_STORE=postgres $(BIN)/python -m pytest -q $(POSTGRES_SUITES); fi
 
 # bench/http.py loads the served app with wrk: installed with apt-get when missing and we are root, else a hint
 bench: install

@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Make the app. Settings come from the environment (KB_CORPUS_DIR, KB_DATA_DIR, KB_DATABASE_URL)
     unless ``test_config`` gives ``KB_SETTINGS``. The KB is loaded here, so a preloading server loads it
     (and jieba's dictionary) once, before it forks its workers."""
-    from api import auth, editors, errors, fastlink, http, links, pages, state, views
+    from api import auth, editors, errors, fastlink, http, links, metrics, observe, pages, state, views
     from api.openapi import ProblemApi
 
     app = Flask(__name__)
@@ -43,5 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     pages.init(app, settings)  # pages for people, with the editors' session: not in the OpenAPI document
     http.init(app)
     app.wsgi_app = fastlink.FastLink(app, app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    # outermost: the request id and the metrics cover every answer, the fast paths' too (/metrics: not in OpenAPI)
+    app.wsgi_app = observe.Observed(app.wsgi_app, metrics.Metrics(app))
     state.init(app, settings)
     return app

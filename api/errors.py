@@ -10,7 +10,16 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.editing import LabelTaken, StaleEntry, UnknownRelated
-from kb.errors import IngestError, InvalidRequest, KBError, KBNotBuilt, NotFound, TermNotFound, TextTooLong
+from kb.errors import (
+    IngestError,
+    InvalidRequest,
+    KBError,
+    KBNotBuilt,
+    NotFound,
+    NotReady,
+    TermNotFound,
+    TextTooLong,
+)
 from kb.search import SearchBusy
 from kb.tokens import InvalidRole, TokenNameTaken, TokenRevoked
 
@@ -30,6 +39,7 @@ STATUS: dict[type[KBError], int] = {
     TokenRevoked: 409,
     StaleEntry: 412,
     KBNotBuilt: 503,
+    NotReady: 503,
     SearchBusy: 503,
     IngestError: 500,
 }
@@ -53,6 +63,7 @@ TYPES: dict[type[KBError], str] = {
     TokenRevoked: "/problems/token-revoked",
     StaleEntry: "/problems/stale-entry",
     KBNotBuilt: "/problems/not-ready",
+    NotReady: "/problems/not-ready",
     SearchBusy: "/problems/busy",
     IngestError: BLANK,
 }

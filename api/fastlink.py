@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from werkzeug.wsgi import get_current_url
 
 from api.errors import MalformedJson, from_kb_error, problem
-from api.http import CORS_HEADERS, is_json, parse_json
+from api.http import CORS_HEADERS, ROUTE, is_json, parse_json
 from api.schemas import LinkRequestSchema
 from kb.errors import KBError
 from kb.knowledge import MAX_LINK_CHARS
@@ -51,6 +51,8 @@ class FastLink:
             environ["CONTENT_LENGTH"] = str(len(raw))
             return self.wsgi_app(environ, start_response)
         kb = holder.kb
+        holder.follow()
+        environ[ROUTE] = "/link"  # for the metrics (api.observe): the view's URL rule
         kb.current()
         base = holder.settings.public_url or get_current_url(environ, root_only=True).rstrip("/")
         try:

@@ -15,7 +15,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
-from api.answers import AnswerCache, CachedAnswers, raw_target
+from api.answers import ROUTE, AnswerCache, CachedAnswers, raw_target
 from api.errors import MalformedJson
 from api.state import loaded_kb
 
@@ -23,21 +23,23 @@ CACHED_STATUSES = (200, 404)
 CACHE_CONTROL = "public, no-cache"  # clients may keep answers but must revalidate (edits show at once)
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Location, Retry-After",
+    "Access-Control-Expose-Headers": "ETag, Location, Retry-After, X-Request-Id",
 }
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS, POST, PATCH, DELETE",
-    "Access-Control-Allow-Headers": "Content-Type, Authorization, If-None-Match, If-Match",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, If-None-Match, If-Match, X-Request-Id",
     "Access-Control-Max-Age": "86400",
 }
 CACHED_BLUEPRINT = "kb."  # the read API's endpoints; never the docs, and never an unknown path
-_HEALTH = "kb.health"  # never cached, never a 304: a health check always gets a fresh 200 or 503
+# never cached, never a 304: a health check always gets a fresh 200 or 503
+_HEALTH = frozenset({"kb.health", "kb.ready"})
+_READY = "kb.ready"  # catches up itself: a store that does not answer is its 503, not a 500 from here
 
 
 def _current() -> None:
     """Once a request, for every route: catch up with the store (unless the middleware did)."""
     kb = loaded_kb()
-    if kb is not None and not request.environ.get("kb.caught_up"):
+    if kb is not None and not request.environ.get("kb.caught_up") and request.endpoint != _READY:
         kb.current()
         request.environ["kb.caught_up"] = True
 
@@ -46,7 +48,7 @@ def _cache_key() -> tuple | None:
     if not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
         return None
     kb = loaded_kb()
-    if kb is None or request.method not in ("GET", "HEAD") or request.endpoint == _HEALTH:
+    if kb is None or request.method not in ("GET", "HEAD") or request.endpoint in _HEALTH:
         return None
     return kb.store_id, kb.revision, *raw_target(request.environ)
 
@@ -160,6 +162,7 @@ def init(app: Flask) -> None:
 
     @app.after_request
     def conventions(response):
+        route = request.environ[ROUTE] = request.url_rule.rule if request.url_rule else None
         if response.status_code == 204:  # no content, so no type of it (flask-smorest sets one)
             response.headers.pop("Content-Type", None)
         if request.method == "OPTIONS":
@@ -167,7 +170,7 @@ def init(app: Flask) -> None:
         response.headers.update(CORS_HEADERS)
         if request.method not in ("GET", "HEAD"):
             return response
-        if request.endpoint == _HEALTH or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
+        if request.endpoint in _HEALTH or not (request.endpoint or "").startswith(CACHED_BLUEPRINT):
             response.headers.setdefault("Cache-Control", "no-store")  # health, tokens, history: always fresh
             return response
         response.headers.setdefault("Cache-Control", CACHE_CONTROL)
@@ -179,7 +182,7 @@ def init(app: Flask) -> None:
         key = request.environ.get("kb.cache_key")
         if key is not None and request.method == "GET":
             stored = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Date")]
-            cache.put(key, (response.get_data(), response.status_code, stored, etag))
+            cache.put(key, (response.get_data(), response.status_code, stored, etag, route))
         if response.status_code == 200 and request.headers.get("If-None-Match"):
             response.make_conditional(request)
         return response

@@ -290,6 +290,13 @@ class HealthSchema(Schema):
     entries = fields.Integer(required=True)
 
 
+class ReadySchema(Schema):
+    status = fields.String(required=True, metadata={"description": "`ready`"})
+    revision = fields.Integer(required=True, metadata={"description": "the revision this process answers from"})
+    store_revision = fields.Integer(required=True, metadata={"description": "the store's revision now"})
+    index_revision = fields.Integer(required=True, metadata={"description": "the revision the search index holds"})
+
+
 # -- editors --------------------------------------------------------------------------------------
 class StrictBoolean(fields.Boolean):
     """true or false, as JSON has them: not 0, 1, "yes" or "off" (the documented type is boolean)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from flask import Flask, current_app
@@ -10,6 +11,7 @@ from werkzeug.wsgi import get_current_url
 
 from kb.config import Settings
 from kb.errors import KBNotBuilt
+from kb.follow import Follower
 from kb.knowledge import KnowledgeBase
 from kb.search import preload
 
@@ -22,6 +24,18 @@ class _Holder:
         self.settings = settings
         self.kb: KnowledgeBase | None = None
         self.lock = threading.Lock()
+        self.follower: tuple[int, Follower] | None = None  # (the process it runs in, it)
+
+    def follow(self) -> None:
+        """On a store shared by several nodes (a server, not a SQLite file), each worker process follows it in
+        the background (kb.follow): started at its first request, after gunicorn forked it."""
+        kb = self.kb
+        if kb is None or kb.store.engine.dialect.name == "sqlite":
+            return
+        if self.follower is None or self.follower[0] != os.getpid():
+            with self.lock:
+                if self.follower is None or self.follower[0] != os.getpid():
+                    self.follower = (os.getpid(), Follower(kb).start())
 
     def open(self) -> KnowledgeBase:
         with self.lock:
@@ -55,4 +69,6 @@ def public_url(environ: dict) -> str:
 
 
 def loaded_kb() -> KnowledgeBase | None:
-    return current_app.extensions[_KEY].kb
+    holder: _Holder = current_app.extensions[_KEY]
+    holder.follow()
+    return holder.kb

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from api import schemas as s
 from api.state import get_kb
+from kb.errors import NotReady
 
 blp = Blueprint("kb", __name__, description="Terms, entries, documents, passages and search")
 
@@ -144,3 +145,17 @@ def health():
     kb = get_kb()
     return {"status": "ok", "revision": kb.revision, "documents": len(kb.documents()),
             "entries": len(kb.entries())}
+
+
+@blp.route("/readyz")
+@blp.response(200, s.ReadySchema())
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="Not ready: no KB yet, the store does not "
+                  "answer, or the search index is behind it (`detail` says which)")
+def ready():
+    """200 when this process can answer as the store stands: the store answers a query and the search index
+    holds every change to content up to the revision served. For a load balancer; /healthz only says alive."""
+    readiness = get_kb().readiness()
+    if not readiness.ready:
+        raise NotReady(list(readiness.problems))
+    return {"status": "ready", "revision": readiness.revision, "store_revision": readiness.store_revision,
+            "index_revision": readiness.index_revision}

@@ -37,7 +37,7 @@ OUR_APP = "api:create_app()"
 MINIMAL_APP = "bench.minimal_app:create_app(body_bytes={size})"  # imported from ROOT, gunicorn's cwd
 MINIMAL_PATH = "/constant"
 TERM_PATH = "/terms/百千万工程"
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'  # the Makefile's
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'  # make run's (api/logs.py)
 TARGET_RATIO = 0.7
 TARGET_P99_MS = 25.0
 SIZE_TOLERANCE = 0.10  # the minimal body is within 10% of ours

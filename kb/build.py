@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,9 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
     """Parse the whole corpus first; only then replace the store's content, in one transaction,
     so a document that cannot be ingested (or, when ``strict``, one with warnings) leaves the previous
     KB untouched. Then bring the search index up to date, unless ``index`` is false (a bulk load: the
-    index catches up at the next start or ``kb reindex``, its stamp telling it is stale)."""
+    index catches up at the next start or ``kb reindex``, its stamp telling it is stale). How long it took is
+    noted in the store (``Store.record_build``), where a server's metrics read it."""
+    started = time.perf_counter()
     files = corpus_files(settings.corpus_dir)
     parsed = [parse_file(path) for path in files]
     _check_unique_ids(parsed)
@@ -98,14 +101,14 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
         derive, seen, derived)
     signal(settings.data_dir / SIGNAL_FILE, revision)  # every process here that serves the KB loads it again
     reports = [report_of(doc, [u for p in doc.passages for u in derived.uses.get(p.id, ())]) for doc in parsed]
-    if not index:
-        store.engine.dispose()
-        return reports
-    kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
-    try:
-        kb.sync_index()
-    finally:
-        kb.close()
+    if index:
+        kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
+        try:
+            kb.sync_index()
+        finally:
+            kb.close()
+    store.record_build(time.perf_counter() - started)
+    store.engine.dispose()
     return reports
 
 

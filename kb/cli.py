@@ -14,7 +14,7 @@ from kb.config import Settings
 from kb.errors import IngestError, KBError, TermNotFound, WarningsAreErrors
 from kb.knowledge import MAX_LIMIT, SEARCH_TYPES, KnowledgeBase
 from kb.model import IngestWarning, ParsedDocument
-from kb.store import Store, make_engine
+from kb.store import Store, make_engine, migrate
 
 
 def _print_json(value: Any) -> None:
@@ -160,6 +160,20 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the store's schema to this kb's (kb.store.migrate); every start does it too."""
+    engine = make_engine(settings.database_url)
+    try:
+        was, now = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    if was == now:
+        print(f"the store is at schema revision {now} already (nothing to do)")
+    else:
+        print(f"the store went from schema revision {was or 'none (made before migrations, or new)'} to {now}")
+    return 0
+
+
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_LIMIT:
@@ -208,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_link)
     p = sub.add_parser("reindex", help="rebuild the search index from the store")
     p.set_defaults(run=cmd_reindex)
+    p = sub.add_parser("migrate", help="bring the store's schema to this kb's (every start does it as well)")
+    p.set_defaults(run=cmd_migrate)
     p = sub.add_parser("token", help="API tokens for editors and admins")
     actions = p.add_subparsers(dest="action", required=True)
     made = actions.add_parser("create", help="make a token and print it (on the last line, once)")

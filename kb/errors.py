@@ -46,6 +46,15 @@ class KBNotBuilt(KBError):
         super().__init__(f"no knowledge base at {where}: run `kb build` first")
 
 
+class NotReady(KBError):
+    """A process that cannot answer as the store stands: the store does not answer, or the search index is
+    behind it; ``problems`` says which, in words."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
 class InvalidRequest(KBError):
     """A parameter that kb cannot use, e.g. a malformed cursor; names the parameter."""
 

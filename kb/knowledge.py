@@ -21,12 +21,14 @@ from kb.live import SIGNAL_FILE, Live
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import fold_fast, label_key
 from kb.paging import CURSOR_PATTERN, MAX_LIMIT, check_limit, page  # noqa: F401 - part of this module's API
+from kb.readiness import Readiness, readiness_of
 from kb.search import SearchIndex, SyncReport
 from kb.searching import SEARCH_TYPES  # noqa: F401 - part of this module's API
 from kb.snapshot import Snapshot
 from kb.store import DERIVED, Store, make_engine
 
 MAX_LINK_CHARS = 100_000  # per text a chat tool asks to link
+INDEX_REPLAY_LIMIT = 500  # changes the index applies one by one; further behind, it is synced whole
 
 
 class KnowledgeBase:
@@ -43,7 +45,6 @@ class KnowledgeBase:
             store.rederive()
         self.live = Live(store, None if cache_dir is None else Path(cache_dir) / SIGNAL_FILE)
         self.search_index = None if index_dir is None else SearchIndex(index_dir, cache_dir)
-        self._index_checked = False
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:
@@ -199,23 +200,47 @@ class KnowledgeBase:
         snap = self.current()
         report = self._search_index().sync(searching.search_docs(snap), searching.user_words(snap), snap.revision,
                                            rebuild, store=snap.store_id, folded=True)
-        self._index_checked = True
         return report
 
     def ensure_index(self) -> None:
-        """At start: repair a stale index (e.g. after a crash between a store commit and the index update)."""
-        snap = self.current()
-        if self._search_index().stamp() != (snap.store_id, snap.revision):
+        """At start: bring this node's index up to the store (after a crash, a restart, or while another node
+        wrote), or build it if there is none."""
+        self.current()
+        self.follow_index()
+
+    def follow_index(self) -> None:
+        """Bring the search index to the snapshot's revision. Each node keeps an index of its own and the
+        store's revision log says what changed since the index's stamp: the entries edited there (this node's
+        or another's) and the passages whose uses they rewrote, indexed again as the snapshot has them now. A
+        build, a new index or a long way behind: the index is synced whole (only what differs is rewritten).
+        Cheap when the index is current (its stamp is cached while its signal file is unchanged)."""
+        index, snap = self._search_index(), self.snapshot
+        stamp = index.stamp()
+        if stamp is not None and stamp[0] == snap.store_id and stamp[1] >= snap.revision:
+            return
+        found = None if stamp is None or stamp[0] != snap.store_id else self.store.changes_since(stamp[1])[1]
+        if found is None or len(found) > INDEX_REPLAY_LIMIT or any(c.kind == "build" for c in found):
             self.sync_index()
-        self._index_checked = True
+            return
+        edited = {c.entry for c in found if c.revision <= snap.revision and c.kind == "edit" and c.entry}
+        rewritten = {p for c in found if c.revision <= snap.revision for p in c.passages}
+        docs = [searching.entry_doc(snap.entries[e]) for e in sorted(edited) if e in snap.entries]
+        docs += [searching.passage_doc(snap, snap.passages[p]) for p in sorted(rewritten) if p in snap.passages]
+        if not index.update(docs, sorted(e for e in edited if e not in snap.entries), searching.user_words(snap),
+                            snap.revision, store=snap.store_id, folded=True):
+            self.sync_index()
+
+    def readiness(self) -> Readiness:
+        """Whether this process can answer as the store stands (the store answers, the index holds the
+        snapshot's content), with the numbers monitoring wants; never raises (see kb.readiness)."""
+        return readiness_of(self.store, self.live, self._search_index())
 
     def search(self, text: str, document: str | None = None, type: str | None = None,
                limit: int = 10, cursor: str | None = None) -> dict[str, Any]:
         """Entries and passages containing every part of ``text``, best first, with snippets and highlights."""
         if document is not None:
             self.document(document)
-        if not self._index_checked:
-            self.ensure_index()
+        self.follow_index()
         return searching.search(self.snapshot, self._search_index(), text, document, type, limit, cursor)
 
     # -- linking ---------------------------------------------------------------------------------
@@ -314,7 +339,9 @@ class KnowledgeBase:
         snap = written.snapshot
         self.live.install(snap)
         self.live.signal()
-        if self.search_index is not None:
+        if self.search_index is not None and self.search_index.revision() != before.revision:
+            self.follow_index()  # the index lacks changes before this one (another node's): it takes them all
+        elif self.search_index is not None:
             entry = snap.entries.get(written.entry_id)
             docs = [searching.entry_doc(entry)] if entry is not None else []
             docs += [searching.passage_doc(snap, snap.passages[pid]) for pid in written.rewritten

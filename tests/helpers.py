@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
@@ -44,24 +45,58 @@ def assert_problem(response, status: int) -> dict:
     return body
 
 
+def kb_env(monkeypatch, settings) -> None:
+    """The environment of a `kb` command (or server) that works on ``settings``'s KB."""
+    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
+    if settings.database_url.startswith("sqlite"):
+        monkeypatch.delenv("KB_DATABASE_URL", raising=False)  # the data dir's file
+    else:
+        monkeypatch.setenv("KB_DATABASE_URL", settings.database_url)
+
+
+def server_env(corpus_dir: Path, data_dir: Path, database_url: str = "") -> dict[str, str]:
+    """The environment of a server of the KB in ``data_dir`` and ``database_url`` (else its SQLite file)."""
+    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
+    env.pop("KB_DATABASE_URL", None)
+    if database_url:
+        env["KB_DATABASE_URL"] = database_url
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "api" / "gunicorn_conf.py"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running gunicorn: its base URL, its master process and the file its output goes to."""
+
+    base: str
+    process: subprocess.Popen
+    log: Path
+
+
 @contextlib.contextmanager
-def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> Iterator[str]:
-    """gunicorn serving the KB in ``data_dir`` as `make run` does (preloaded), on a free port: its base URL,
-    once /healthz answers (within a generous deadline); stopped with its workers afterwards."""
+def served(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, env: dict[str, str] | None = None,
+           database_url: str = "") -> Iterator[Served]:
+    """gunicorn serving the KB in ``data_dir`` (and ``database_url``, else the data dir's SQLite file) as `make
+    run` does (api/gunicorn_conf.py, preloaded), on a free port, with ``env`` added to the environment, once
+    /healthz answers (within a generous deadline); stopped with its workers afterwards (unless it stopped
+    already)."""
     root = Path(__file__).resolve().parent.parent
     port = free_port()
-    env = {**os.environ, "KB_CORPUS_DIR": str(corpus_dir), "KB_DATA_DIR": str(data_dir)}
-    env.pop("KB_DATABASE_URL", None)
+    env = {**server_env(corpus_dir, data_dir, database_url), **(env or {})}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the config makes a metrics dir of its own
     with log.open("w") as out:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--limit-request-line", "8190", "api:create_app()"],
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", str(GUNICORN_CONF), "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "api:create_app()"],
             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -75,10 +110,18 @@ def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2) -> I
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(f"the server did not start; see {log}") from None
                     time.sleep(0.3)
-            yield base
+            yield Served(base, server, log)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # unless a test killed it already
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def gunicorn(corpus_dir: Path, data_dir: Path, log: Path, workers: int = 2, database_url: str = "") -> Iterator[str]:
+    """``served``, for tests that need only its base URL."""
+    with served(corpus_dir, data_dir, log, workers, database_url=database_url) as server:
+        yield server.base
 
 
 QUOTES = {"“": "”", "‘": "’", "《": "》", "「": "」"}

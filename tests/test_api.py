@@ -23,7 +23,7 @@ from kb.errors import TermNotFound
 from kb.knowledge import MAX_LIMIT, KnowledgeBase
 from kb.normalize import label_key
 from tests.conftest import REPORTS, make_settings
-from tests.helpers import PROBLEM, assert_problem, ok
+from tests.helpers import PROBLEM, assert_problem, kb_env, ok
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
 
 
@@ -333,7 +333,7 @@ def test_healthz_is_ok_once_the_kb_is_loaded(client, kb):
 def test_an_app_without_a_kb_is_not_ready_until_one_is_built(tmp_path, opened):
     settings = make_settings(tmp_path, {MINI_ID: MINI})
     client = create_app({"KB_SETTINGS": settings}).test_client()
-    for url in ("/healthz", path("百千万工程"), "/documents", "/search?q=x"):
+    for url in ("/healthz", "/readyz", path("百千万工程"), "/documents", "/search?q=x"):
         response = client.get(url)
         assert_problem(response, 503)
         assert response.headers["Retry-After"]
@@ -342,6 +342,7 @@ def test_an_app_without_a_kb_is_not_ready_until_one_is_built(tmp_path, opened):
     build(settings)
     kb = opened(settings)
     assert ok(client.get("/healthz"))["revision"] == kb.revision
+    assert ok(client.get("/readyz"))["revision"] == kb.revision
     assert ok(client.get(path("百千万工程"))) == kb.lookup("百千万工程")
 
 
@@ -583,7 +584,9 @@ SAMPLES = {
     "/passages/{passage_id}": ["/passages/qingcheng-2024:p5", "/passages/nowhere:p1"],
     "/search": ["/search?q=3%2B2", "/search?q=3%2B2&document=nowhere", "/search?q=3%2B2&limit=x"],
     "/healthz": ["/healthz"],
+    "/readyz": ["/readyz"],
 }
+HEALTH_CHECKS = ("/healthz", "/readyz")  # never conditional: always a fresh 200 or 503
 
 
 def test_every_route_is_documented(app, spec):
@@ -600,7 +603,7 @@ def test_every_operation_lists_the_statuses_it_can_return(spec, route):
     parameters = op.get("parameters", []) + item.get("parameters", [])
     query = {p["name"] for p in parameters if p["in"] == "query"}
     statuses = set(op["responses"])
-    if route == "/healthz":  # a health check is never conditional: always a fresh 200 or 503
+    if route in HEALTH_CHECKS:
         assert {"200", "503"} <= statuses and "304" not in statuses
     else:
         assert {"200", "304", "503"} <= statuses  # every GET has an ETag; none answers before the KB loads
@@ -619,7 +622,7 @@ def test_what_each_route_answers_is_documented_with_its_schema(app, client, unbu
         op = operation(app, spec, url)
         assert op is spec["paths"][route]["get"]
         answered = [client.get(url), unbuilt_client.get(url)]
-        if answered[0].status_code == 200 and route != "/healthz":  # health checks are never conditional
+        if answered[0].status_code == 200 and route not in HEALTH_CHECKS:
             answered.append(client.get(url, headers={"If-None-Match": answered[0].headers["ETag"]}))
         for response in answered:
             status = response.status_code
@@ -644,9 +647,7 @@ def test_the_docs_page_is_served(client):
 # -- the CLI prints what the API sends ------------------------------------------------------------------
 @pytest.fixture
 def cli(settings, monkeypatch, capsys):
-    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, settings)
 
     def run(*argv: str) -> tuple[int, dict]:
         status = main(list(argv))

@@ -8,6 +8,7 @@ import pytest
 
 from kb.cli import main
 from tests.conftest import make_settings
+from tests.helpers import kb_env
 
 REPORT = """2025年某某区政府工作报告
 ——2025年1月10日在某某区人民代表大会上
@@ -26,9 +27,7 @@ REPORT = """2025年某某区政府工作报告
 def cli(tmp_path, monkeypatch, capsys):
     """Run `kb ...` in-process against a corpus of one small report; returns (status, stdout, stderr)."""
     settings = make_settings(tmp_path, {"mini-2025": REPORT})
-    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, settings)
 
     def run(*argv: str) -> tuple[int, str, str]:
         status = main(list(argv))

@@ -27,7 +27,7 @@ from kb.config import Settings
 from kb.store import Store, make_engine
 from kb.store import tokens as token_rows
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, ok
+from tests.helpers import assert_problem, kb_env, ok
 
 DOC = "county-2025"
 # A county report of three entries: one with a full name and components, two with a quoted core ("2+4", "双百").
@@ -81,9 +81,7 @@ def site(tmp_path) -> Site:
 @pytest.fixture
 def cli(site, monkeypatch, capsys):
     """Run `kb ...` in-process on the site's corpus and data dir; returns (status, stdout, stderr)."""
-    monkeypatch.setenv("KB_CORPUS_DIR", str(site.settings.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(site.settings.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, site.settings)
 
     def run(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()

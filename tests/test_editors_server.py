@@ -32,7 +32,7 @@ from kb.config import Settings
 from kb.knowledge import KnowledgeBase
 from kb.store import Store, edits, make_engine, revisions
 from tests.conftest import ROOT, make_settings
-from tests.helpers import free_port
+from tests.helpers import free_port, server_env
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
 
 BIN = Path(sys.executable).parent
@@ -79,8 +79,7 @@ class Server:
         self.port = free_port()
         self.log = logs / f"{name}.log"
         self.access = logs / f"{name}.access.log"
-        env = {**os.environ, "KB_CORPUS_DIR": str(settings.corpus_dir), "KB_DATA_DIR": str(settings.data_dir)}
-        env.pop("KB_DATABASE_URL", None)
+        env = server_env(settings.corpus_dir, settings.data_dir, settings.database_url)
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "--preload", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{self.port}",
@@ -549,8 +548,7 @@ def test_edits_survive_restart_and_rebuild(tmp_path):
         server.assert_clean_log()
 
     (settings.corpus_dir / f"{MINI_ID}.txt").write_text(MINI_CHANGED, encoding="utf-8")
-    env = {**os.environ, "KB_CORPUS_DIR": str(settings.corpus_dir), "KB_DATA_DIR": str(settings.data_dir)}
-    env.pop("KB_DATABASE_URL", None)
+    env = server_env(settings.corpus_dir, settings.data_dir, settings.database_url)
     built = subprocess.run([str(BIN / "kb"), "build"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stdout + built.stderr
 

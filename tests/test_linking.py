@@ -25,7 +25,7 @@ from kb.normalize import ACRONYM, ACRONYM_CHAR, label_key
 from kb.quantities import is_quantity
 from kb.store import Store, make_engine
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, crosses_a_quoted_name
+from tests.helpers import assert_problem, crosses_a_quoted_name, kb_env
 
 SUMMARY_CHARS = 120
 SENTENCE_END = "。！？；!?;"
@@ -812,9 +812,7 @@ def test_an_editors_labels_link_on_another_app_within_a_second(editable):
 ])
 def test_kb_link_prints_what_post_link_sends(tiny, client, monkeypatch, capsys, argv, options):
     text = "😀推进百千万工程建设年，<b>1310</b>与雙百工程；*ESI*_3+2_\n百千万工程\n"
-    monkeypatch.setenv("KB_CORPUS_DIR", str(tiny.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(tiny.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, tiny)
     monkeypatch.setenv("KB_PUBLIC_URL", "http://localhost/")  # the test client's host: the same absolute URLs
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     assert main(["link", *argv]) == 0

@@ -22,7 +22,7 @@ from kb.knowledge import KnowledgeBase
 from kb.normalize import label_key
 from kb.search import SearchDoc, SearchIndex, words
 from tests.conftest import ROOT, make_settings
-from tests.helpers import assert_problem, ok
+from tests.helpers import assert_problem, kb_env, ok
 
 MINI = """2025年某某市政府工作报告
 ——2025年1月12日在某某市人民代表大会上
@@ -393,9 +393,7 @@ def mini(tmp_path_factory) -> Settings:
 
 @pytest.fixture
 def cli(mini, monkeypatch, capsys):
-    monkeypatch.setenv("KB_CORPUS_DIR", str(mini.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(mini.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, mini)
 
     def run(*argv: str) -> tuple[int, str, str]:
         status = main(list(argv))
@@ -480,9 +478,7 @@ def test_a_stale_index_is_repaired_on_the_first_search(tmp_path, opened):
 
 def test_reindex_command_rebuilds_the_same_results(tmp_path, monkeypatch, capsys, opened):
     settings = built(tmp_path)
-    monkeypatch.setenv("KB_CORPUS_DIR", str(settings.corpus_dir))
-    monkeypatch.setenv("KB_DATA_DIR", str(settings.data_dir))
-    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    kb_env(monkeypatch, settings)
     queries = ["百千万工程", "3+2", "产业集群", "清远鸡 品牌"]
 
     def answers() -> list[dict]:

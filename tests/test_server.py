@@ -122,6 +122,12 @@ def test_make_run_serves_the_api_over_http(tmp_path):
 
             status, _, body = call(f"{base}/openapi.json")
             assert status == 200 and "/terms/{term}" in json.loads(body)["paths"]
+
+            status, headers, body = call(f"{base}/readyz", headers={"X-Request-Id": "make-run-1"})
+            assert status == 200 and json.loads(body)["index_revision"] == kb.revision
+            assert headers["X-Request-Id"] == "make-run-1"
+            status, _, body = call(f"{base}/metrics")
+            assert status == 200 and f"kb_store_revision {float(kb.revision)}" in body.decode()
         finally:
             kb.close()
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from kb.derive import Derived, current_entries, derive_all
 from kb.model import Citation, Component, Document, Edit, Entry, IngestWarning, Label, Passage, Use
 from kb.normalize import label_key
-from kb.store import schema
+from kb.store import migrate
 from kb.store.log import Change, changes_since, current_revision, log_change, next_revision
 from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.tokens
     CONTENT,
@@ -39,6 +39,9 @@ from kb.store.schema import (  # noqa: F401 - the tables, for kb.editing and kb.
 
 # Bumped when what a build derives changes meaning: a store derived otherwise is derived again when it opens.
 DERIVED = "3"  # uses (mentions across reports, ambiguous ones marked) and related entries, editors' changes in
+# meta keys that a build keeps: the revision counter, and how long the last build took (monitoring reads it)
+BUILD_SECONDS = "build_seconds"
+KEPT_META = ("revision", BUILD_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,13 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._migrated = False
 
     def create(self) -> None:
-        schema.create(self.engine)
+        """Make the tables, or bring an older store's to this kb's schema (kb.store.migrate): once a process."""
+        if not self._migrated:
+            migrate.upgrade(self.engine)
+            self._migrated = True
 
     def info(self, conn: Connection | None = None) -> dict[str, str]:
         if conn is None:
@@ -124,10 +131,17 @@ class Store:
                  "entry": by_number.get((p.document, c.number))}
                 for p in all_passages for c in p.citations])
             self.write_derived(conn, derived, replace=False)
-            conn.execute(delete(meta).where(meta.c.key != "revision"))
+            conn.execute(delete(meta).where(meta.c.key.not_in(KEPT_META)))
             _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
             log_change(conn, revision, "build", entries=before.keys() - {e.id for e in corpus})
         return revision
+
+    def record_build(self, seconds: float) -> None:
+        """Note how long the last build took, from parsing to the index (a fact about it, not content: it
+        takes no revision). The server runs in other processes and reads it from here (``info``)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(meta).where(meta.c.key == BUILD_SECONDS))
+            conn.execute(insert(meta).values(key=BUILD_SECONDS, value=f"{seconds:.3f}"))
 
     def write_derived(self, conn: Connection, derived: Derived, replace: bool = True) -> None:
         """The uses of ``derived``'s passages and the related entries of its entries, as rows (replacing those
@@ -270,4 +284,4 @@ def _insert(conn: Connection, table, rows: Iterable[dict]) -> None:
         conn.execute(insert(table), rows)
 
 
-__all__ = ["Change", "Content", "Edit", "Rows", "Store", "log_change", "make_engine", "next_revision"]
+__all__ = ["BUILD_SECONDS", "Change", "Content", "Edit", "Rows", "Store", "log_change", "make_engine", "next_revision"]

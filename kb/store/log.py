@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection
 
 from kb.store.schema import changes, meta
 
+CHANNEL = "kb_changes"  # PostgreSQL's LISTEN/NOTIFY channel: a change's revision, at its commit
+
 
 @dataclass(frozen=True)
 class Change:
@@ -48,6 +50,8 @@ def log_change(conn: Connection, revision: int, kind: str, entry: str | None = N
         revision=revision, kind=kind, entry=entry, time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         passages=None if passages is None else json.dumps(sorted(passages), ensure_ascii=False),
         entries=None if entries is None else json.dumps(sorted(entries), ensure_ascii=False)))
+    if conn.dialect.name == "postgresql":  # every node listening hears of it when the transaction commits
+        conn.execute(sa_text("SELECT pg_notify(:channel, :revision)"), {"channel": CHANNEL, "revision": str(revision)})
 
 
 def changes_since(conn: Connection, revision: int) -> list[Change]:

@@ -13,9 +13,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    inspect,
 )
-from sqlalchemy import text as sa_text
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -117,6 +115,8 @@ CONTENT = (uses, citations, related, components, labels, entries, passages, docu
 
 
 def make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):  # a server may restart, or end idle sessions: test a pooled one first
+        return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
@@ -127,23 +127,3 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
     return engine
-
-
-
-
-def create(engine: Engine) -> None:
-    """Make the tables; a store made by an older kb gains the tables and (nullable) columns it lacks, and
-    loses the retired ones."""
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        present = inspect(conn)
-        names = set(present.get_table_names())
-        for name in RETIRED_TABLES:
-            if name in names:
-                conn.execute(sa_text(f"DROP TABLE {name}"))
-        for table in metadata.sorted_tables:
-            have = {column["name"] for column in present.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have and column.nullable:
-                    kind = column.type.compile(dialect=conn.dialect)
-                    conn.execute(sa_text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))

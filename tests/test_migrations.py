@@ -1,0 +1,108 @@
+"""Schema migrations (kb/store/migrate.py, Alembic): a new store, a store made before migrations, and the scripts
+against the tables kb declares; on SQLite, and on PostgreSQL when KB_TEST_STORE=postgres."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from kb import tokens
+from kb.build import build
+from kb.cli import main
+from kb.knowledge import KnowledgeBase
+from kb.store import Store, make_engine, migrate
+from kb.store.schema import metadata
+from tests.conftest import make_settings
+from tests.helpers import kb_env
+from tests.reports import MINI, MINI_ID
+
+
+def differences(engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+
+
+def test_a_new_store_gets_the_newest_schema_and_it_is_the_one_kb_declares(tmp_path):
+    settings = make_settings(tmp_path, {MINI_ID: MINI})
+    settings.data_dir.mkdir()
+    engine = make_engine(settings.database_url)
+    assert migrate.current(engine) is None
+    assert migrate.upgrade(engine) == (None, migrate.head())
+    assert migrate.current(engine) == migrate.head()
+    # every table and column kb declares comes from a script: a change to kb/store/schema.py needs one
+    assert differences(engine) == []
+    assert migrate.upgrade(engine) == (migrate.head(), migrate.head())  # again: nothing to do
+    engine.dispose()
+
+
+def _made_before_migrations(settings) -> dict:
+    """A store as the kb before migrations left it: built, edited, with tokens, and no version table; also
+    without what kb added later (entries.page, document_warnings), as a store of an older release lacked."""
+    build(settings, index=False)
+    kb = KnowledgeBase.open(settings)
+    kb.update_entry(f"{MINI_ID}:1", {"definition": "编辑改过的释义。"}, 0, "alice", "修订")
+    made = kb.create_entry({"headword": "新词条", "definition": "编辑加的。"}, "alice")
+    kb.delete_entry(f"{MINI_ID}:2", 0, "bob")
+    secret = tokens.create(kb.store, "carol", "editor")
+    before = {"entries": {e.id: (e.headword, e.definition) for e in kb.entries()},
+              "history": {i: kb.history(i) for i in (f"{MINI_ID}:1", made.id, f"{MINI_ID}:2")},
+              "tokens": [vars(t) for t in tokens.listing(kb.store)], "secret": secret,
+              "revision": kb.store.info()["revision"]}
+    kb.close()
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(text("DROP TABLE document_warnings"))
+        conn.execute(text("ALTER TABLE entries DROP COLUMN page"))
+    engine.dispose()
+    return before
+
+
+def test_kb_migrate_keeps_every_entry_edit_and_token_of_a_store_made_before_migrations(
+        tmp_path, monkeypatch, capsys):
+    settings = make_settings(tmp_path, {MINI_ID: MINI})
+    before = _made_before_migrations(settings)
+    engine = make_engine(settings.database_url)
+    assert migrate.current(engine) is None and "document_warnings" not in inspect(engine).get_table_names()
+    kb_env(monkeypatch, settings)
+    assert main(["migrate"]) == 0
+    assert "from schema revision none" in capsys.readouterr().out
+    assert migrate.current(engine) == migrate.head() and differences(engine) == []
+    kb = KnowledgeBase.open(settings)
+    try:
+        assert {e.id: (e.headword, e.definition) for e in kb.entries()} == before["entries"]
+        assert {i: kb.history(i) for i in before["history"]} == before["history"]
+        assert [vars(t) for t in tokens.listing(kb.store)] == before["tokens"]
+        assert tokens.verify(kb.store, before["secret"]).name == "carol"
+        assert kb.store.info()["revision"] == before["revision"]  # a migration is not a change of content
+    finally:
+        kb.close()
+    assert main(["migrate"]) == 0
+    assert "already" in capsys.readouterr().out
+    engine.dispose()
+
+
+def test_opening_a_store_made_before_migrations_migrates_it(tmp_path):
+    settings = make_settings(tmp_path, {MINI_ID: MINI})
+    before = _made_before_migrations(settings)
+    kb = KnowledgeBase.open(settings)  # what every start does
+    try:
+        assert migrate.current(kb.store.engine) == migrate.head()
+        assert {e.id: (e.headword, e.definition) for e in kb.entries()} == before["entries"]
+    finally:
+        kb.close()
+
+
+def test_a_store_migrates_once_per_process(tmp_path):
+    settings = make_settings(tmp_path, {MINI_ID: MINI})
+    settings.data_dir.mkdir()
+    store = Store(make_engine(settings.database_url))
+    store.create()
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+    store.create()  # the same Store: not asked again
+    assert migrate.current(store.engine) is None
+    Store(store.engine).create()  # another (a new process): migrates
+    assert migrate.current(store.engine) == migrate.head()
+    store.engine.dispose()
