@@ -30,6 +30,7 @@ from whoosh.index import LockError
 
 from kb.errors import KBError
 from kb.normalize import ACRONYM, label_key
+from kb.search import topk
 from kb.search.analysis import (  # noqa: F401 - the package's API, and names old pickled schemas use
     TITLE_SEPARATOR,
     _fold,
@@ -139,6 +140,7 @@ class SearchIndex:
         self._ix = None
         self._wix = None
         self._signal = self.directory / "changed"
+        self._segments = topk.SegmentCache()
 
     # -- opening ------------------------------------------------------------------------------
     def _index(self):
@@ -192,6 +194,7 @@ class SearchIndex:
             self._local.stamp = _stamp(searcher.document(id=_STAMP_ID))
             reader = searcher.reader()  # a new index's reader has no columns (nor any document)
             self._local.keys = reader.column_reader("key", translate=False) if reader.has_column("key") else None
+            self._segments.keep(r.segment().segment_id() for r, _ in reader.leaf_readers() if r.segment())
         return searcher
 
     def _keys(self, docnum: int) -> tuple[str, str, list[str]]:
@@ -353,10 +356,19 @@ class SearchIndex:
         parts = parse_query(text, self.words_file, self.cache_dir)
         if not parts:
             return Results(0, [])
-        filters = [Q.Term(name, value) for name, value in (("kind", kind), ("document", document)) if value]
+        given = [(name, value) for name, value in (("kind", kind), ("document", document)) if value]
         searcher = self._searcher()
+        query = self._query(parts)
+        plans = self._plans(parts)
+        if limit is not None and plans is not None:
+            found = topk.top(searcher, query, parts, plans, given, self._keys, self._segments, limit, after)
+            if found is not None:
+                total, page, more = found
+                return Results(total, [_hit(searcher.stored_fields(h.docnum), h.score, h.graded) for h in page],
+                               more)
+        filters = [Q.Term(name, value) for name, value in given]
         # every match is graded and scored: the bands and the keyset need them all
-        results = searcher.search(self._query(parts), filter=Q.And(filters) if filters else None, limit=None)
+        results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
         ranked = []
         for raw, docnum in results.top_n:
             kind, ident, fields = self._keys(docnum)
@@ -369,6 +381,17 @@ class SearchIndex:
         stop = len(ranked) if limit is None else start + limit
         hits = [_hit(searcher.stored_fields(docnum), score, graded) for _, score, graded, docnum in ranked[start:stop]]
         return Results(len(ranked), hits, stop < len(ranked))
+
+    def _plans(self, parts: list[Part]) -> list[topk.Plan] | None:
+        """How kb.search.topk reads each term of the query, or None if it cannot: a term of one character (a
+        prefix of bigrams), or one that the bigrams would read otherwise than it is typed."""
+        plans = []
+        for term in dict.fromkeys(t for p in parts for t in p.terms):
+            if len(term.key) < 2 or TITLE_SEPARATOR in term.key or _fold(term.key)[0] != term.key:
+                return None
+            grams, tokens = term.arms(self.words_file, self.cache_dir)
+            plans.append(topk.Plan(term.key, tuple(dict.fromkeys(grams)), tuple(tokens)))
+        return plans
 
     def _query(self, parts: list[Part]) -> Q.Query:
         """Every piece of every part required (the part itself, when it has no other pieces). Whether a text

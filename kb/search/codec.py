@@ -1,10 +1,13 @@
-"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe), and the column
-that search grades its matches from."""
+"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe), posting lists that
+skip by bisection, and the column that search grades its matches from."""
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
+from bisect import bisect_left
+
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
+from whoosh.matching import ListMatcher, ReadTooFar
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -43,16 +46,41 @@ class _FieldWriter(W3FieldWriter):
         return super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
 
 
+class _LeafMatcher(W3LeafMatcher):
+    """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
+    (a search that scores a few texts of a long list skips to each of them)."""
+
+    def skip_to(self, targetid):
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i)  # < the block's length: its last id >= targetid
+
+
 class _Codec(W3Codec):
     """Short posting lists (most bigrams are in a few texts) live inside the term table instead of
     blocks of their own, blocks are not compressed, and field lengths are read once per document:
-    indexing costs about 40% less than with Whoosh's default codec."""
+    indexing costs about 40% less than with Whoosh's default codec. Its posting lists skip by bisection."""
 
     def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 32):
         super().__init__(blocklimit, compression, inlinelimit)
 
     def field_writer(self, storage, segment):
         return _FieldWriter(self, storage, segment)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            return ListMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
+        offset, length = terminfo.extent()
+        return _LeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,

@@ -1,0 +1,249 @@
+"""A page of search results without scoring every hit.
+
+A common word is in most texts of every report, so a query for it matches tens of thousands of texts at 1,000
+documents; scoring and grading each of them (as Whoosh's collector and kb.search.ranking would) cost about
+25 µs a hit, a second for one query. Here:
+
+- The hits are found and counted as sets, from the posting lists: a text holds a query term when it holds each
+  of its bigrams (``grams``); for a term of two characters that is exact, and a longer term is checked in the
+  text's folded fields, as ``grade`` checks it. A text that holds every term passes ``grade``, so the hits (and
+  ``total``) are exactly those of the full search.
+- Each hit gets an upper bound of Whoosh's score from the same postings and field lengths: the same BM25 terms
+  Whoosh sums, its phrases counted as if they matched (a bound, made a little larger still against the order of
+  a floating-point sum).
+- Only the hits whose bound could reach the page are scored, by Whoosh itself (a matcher skipping to each), and
+  graded, best bound first, in batches, until the page's last hit and the one after it outrank the best score
+  any hit not yet scored could have (its bound in the top band). So the page, its scores and ``more`` are those
+  of the full search, and a query costs a pass over its posting lists, not a score and a grade for every hit.
+
+Whoosh's internals read here (a posting list's blocks, a segment's length column) are those of the
+whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching.mcore import ListMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import byte_to_length
+
+from kb.search.query import WORDS_BOOST, Part
+from kb.search.ranking import TEXT_EXACT, TYPICAL_LENGTH, Grade, banded, grade, units
+
+FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
+SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query term as its Whoosh query reads the index: its bigrams (each once) and its words (in order)."""
+
+    key: str
+    grams: tuple[str, ...]
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    position: tuple[int, str]  # (-units of the score, id): the order of the ranking, best first
+    score: float
+    graded: Grade
+    docnum: int
+
+
+class SegmentCache:
+    """What searches read of a segment whole, kept as long as the segment is in the index: each field's length
+    norms (BM25's ``K1 * (1 - B + B * length / average)`` by document) and the documents of a filter."""
+
+    def __init__(self) -> None:
+        self._norms: dict[tuple[str, str], list[float]] = {}
+        self._docs: dict[tuple[str, str, str], frozenset[int]] = {}
+
+    def keep(self, segment_ids: Iterable[str]) -> None:
+        """Forget the segments that are no longer in the index."""
+        live = set(segment_ids)
+        self._norms = {k: v for k, v in self._norms.items() if k[0] in live}
+        self._docs = {k: v for k, v in self._docs.items() if k[0] in live}
+
+    def norms(self, reader, fieldname: str, weighting) -> list[float]:
+        key = (reader.segment().segment_id(), fieldname)
+        found = self._norms.get(key)
+        if found is None:
+            k1, b, average = weighting.K1, weighting.B, TYPICAL_LENGTH.get(fieldname, 1.0)
+            # as Whoosh's bm25() computes it, from the length a byte stands for (kb.search.ranking._LocalScorer)
+            table = [k1 * ((1 - b) + b * byte_to_length(byte) / average) for byte in range(256)]
+            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            lengths = b"" if column is None else column._dbfile.get(column._basepos, column._count)
+            found = list(map(table.__getitem__, lengths))
+            found += [table[0]] * (reader.doc_count_all() - len(found))
+            self._norms[key] = found
+        return found
+
+    def docs(self, reader, fieldname: str, value: str) -> frozenset[int]:
+        key = (reader.segment().segment_id(), fieldname, value)
+        found = self._docs.get(key)
+        if found is None:
+            found = self._docs[key] = frozenset(postings(reader, fieldname, value))
+        return found
+
+
+def postings(reader, fieldname: str, text: str) -> dict[int, float]:
+    """A term's postings in a segment, deleted documents too: {docnum: weight}, read a block at a time."""
+    field = reader.schema[fieldname]
+    term = field.to_bytes(text)
+    if (fieldname, term) not in reader:
+        return {}
+    matcher = reader.postings(fieldname, term)
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller takes them out of its sets
+        matcher = matcher.child
+    if isinstance(matcher, ListMatcher):  # inlined in the term table (kb.search.codec)
+        ids = matcher._ids
+        if matcher._all_weights:
+            return dict(zip(ids, repeat(float(matcher._all_weights)), strict=False))
+        weights = matcher._weights
+        return dict(zip(ids, weights if weights else repeat(1.0), strict=False))
+    ids_found: list[int] = []
+    weights_found: list[float] = []
+    while not matcher._atend:
+        matcher._read_data()
+        deltas, weights, _ = matcher._data
+        ids_found += accumulate(deltas)
+        count = matcher._blocklength
+        if weights is None:
+            weights_found += repeat(1.0, count)
+        elif isinstance(weights, float):
+            weights_found += repeat(weights, count)
+        else:
+            weights_found += weights
+        matcher._next_block()
+    return dict(zip(ids_found, weights_found, strict=True))
+
+
+def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tuple[str, str]],
+        keys: Callable[[int], tuple[str, str, list[str]]], cache: SegmentCache, limit: int,
+        after: tuple[int, str] | None) -> tuple[int, list[Scored], bool] | None:
+    """(total, the page's hits, whether hits follow it), as the full search gives them; None if a hit did not
+    score or grade as its postings said (the caller then searches in full)."""
+    weighting = searcher.weighting
+    k1p1 = weighting.K1 + 1
+    long_keys = [plan.key for plan in plans if len(plan.key) > 2]
+    candidates: list[tuple[float, int]] = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        found = _candidates(reader, plans, filters, cache, weighting)
+        if found is None:
+            continue
+        held, leaves = found
+        if long_keys:  # bigrams may stand apart: the key must be in a field, as grade() asks
+            live = [d for d in held if all(any(k in f for f in keys(d + offset)[2]) for k in long_keys)]
+        else:
+            live = list(held)
+        bounds = [0.0] * len(live)
+        norms_of: dict[str, list[float]] = {}
+        for weights, fieldname, boost in leaves:
+            if fieldname not in norms_of:
+                norms = cache.norms(reader, fieldname, weighting)
+                norms_of[fieldname] = list(map(norms.__getitem__, live))
+            ws = map(min, *(map(w.get, live, repeat(0.0)) for w in weights)) if len(weights) > 1 else \
+                map(weights[0].get, live, repeat(0.0))
+            scores = [(w * k1p1) / (w + n) for w, n in zip(ws, norms_of[fieldname], strict=True)]
+            bounds = list(map(add, bounds, scores if boost == 1.0 else [s * boost for s in scores]))
+        candidates += zip([u * (1 + SLACK) + SLACK for u in bounds], [d + offset for d in live], strict=True)
+    total = len(candidates)
+    size = max(FIRST_BATCH, 2 * (limit + 1))
+    first = heapq.nlargest(size + 1, candidates)
+    batch, rest = first[:size], first[size:]
+    ordered: list[tuple[float, int]] | None = None
+    taken = 0
+    hits: list[Scored] = []
+    wanted = limit + 1  # the page and the hit after it, which says whether more follow
+    while True:
+        scored = _score(searcher, query, [d for _, d in batch])
+        for _, docnum in batch:
+            raw = scored.get(docnum)
+            kind, ident, fields = keys(docnum)
+            graded = grade(parts, fields, kind == "passage") if raw is not None else None
+            if graded is None:
+                return None
+            score = banded(graded.band, raw)  # type: ignore[arg-type]
+            position = (-units(score), ident)
+            if after is None or position > (-after[0], after[1]):
+                hits.append(Scored(position, score, graded, docnum))
+        taken += len(batch)
+        hits.sort(key=lambda h: h.position)
+        if not rest:
+            return total, hits[:limit], len(hits) > limit
+        best_unscored = units(banded(TEXT_EXACT, rest[0][0]))
+        if after is not None:
+            best_unscored = min(best_unscored, after[0])
+        if len(hits) >= wanted and -hits[wanted - 1].position[0] > best_unscored:
+            return total, hits[:limit], True
+        if ordered is None:
+            ordered = sorted(candidates, reverse=True)  # nlargest's order, then the rest
+        batch = ordered[taken:taken + max(taken, FIRST_BATCH)]
+        rest = ordered[taken + len(batch):taken + len(batch) + 1]
+
+
+def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting) \
+        -> tuple[set[int], list[tuple[list[dict[int, float]], str, float]]] | None:
+    """The documents of a segment that hold every term's bigrams and pass the filters, and the leaves of a bound
+    of the query's score over them: (postings whose least weight bounds the leaf's, field, boost)."""
+    live: set[int] | None = None
+    leaves: list[tuple[list[dict[int, float]], str, float]] = []
+    for plan in plans:
+        grams_by_plan = [postings(reader, "grams", g) for g in plan.grams]
+        grams = sorted(grams_by_plan, key=len)
+        if not grams or not grams[0]:
+            return None
+        held = set(grams[0]) if live is None else live.intersection(grams[0])
+        for more in grams[1:]:
+            held = {d for d in held if d in more} if 4 * len(held) < len(more) else held.intersection(more)
+        live = held
+        if not live:
+            return None
+        leaves += [([weights], "grams", 1.0) for weights in grams]
+        by_gram = dict(zip(plan.grams, grams_by_plan, strict=True))
+        for token in plan.tokens:  # a phrase scores the sum of its words (each as often as it has it)
+            # a text has a word no more often than each of its bigrams (the word's weight is at most theirs), so
+            # their postings bound its score without reading the word's own (which hold its positions too)
+            bounding = [by_gram.get(a + b) for a, b in zip(token, token[1:], strict=False)]
+            if bounding and all(w is not None for w in bounding):
+                leaves.append((bounding, "words", WORDS_BOOST))  # type: ignore[arg-type]
+            elif weights := postings(reader, "words", token):
+                leaves.append(([weights], "words", WORDS_BOOST))
+    assert live is not None
+    for fieldname, value in filters:
+        live &= cache.docs(reader, fieldname, value)
+    live -= reader.deleted_docs_set
+    return (live, leaves) if live else None
+
+
+def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
+    """Whoosh's scores of ``docnums`` for ``query``: its matcher in each segment, skipping to each of them in
+    turn (the scores the collector of a full search gets, without the matches between)."""
+    found: dict[int, float] = {}
+    wanted = sorted(docnums)
+    context = searcher.context()
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        if not local:
+            continue
+        matcher: Any = query.matcher(sub, context)
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                found[docnum + offset] = matcher.score()
+    return found
