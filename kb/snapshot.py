@@ -64,7 +64,8 @@ class Snapshot:
     @classmethod
     def from_content(cls, content: Content) -> Snapshot:
         current = current_entries(content.corpus, content.edits)
-        uses = {pid: tuple(found) for pid, found in content.uses.items()}
+        passages = {p.id: p for p in content.passages}
+        uses = _shared(content.uses, passages, current.entries)
         by_entry: dict[str, list[Use]] = {}
         for found in uses.values():
             for use in found:
@@ -81,7 +82,6 @@ class Snapshot:
                           {k: n for k in frozen_keys if (n := _name(frozen_keys[k])) is not None},
                           {entry_id: i for i, entry_id in enumerate(current.entries)},
                           {d: tuple(ids) for d, ids in by_document.items()})
-        passages = {p.id: p for p in content.passages}
         return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
                    {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
                    _matcher_from(frozen_keys), {}, _Static.of(passages), content.changed,
@@ -216,6 +216,23 @@ class _Static:
                 if passage.id not in found:
                     found.append(passage.id)
         return cls({k: tuple(v) for k, v in by_document.items()}, {k: tuple(v) for k, v in citing.items()})
+
+
+def _shared(uses: Mapping[str, list[Use]], passages: Mapping[str, Passage],
+            entries: Mapping[str, Entry]) -> dict[str, tuple[Use, ...]]:
+    """The uses read from the store, made again with the snapshot's own id strings and one tuple for each
+    distinct list of spans. The store makes new strings and tuples for every row, and a passage that names an
+    entry of many reports has a use of each, with the same spans: at 1,000 documents two million uses held a
+    copy of two ids and of their spans each, most of a GiB. Made anew rather than changed in place, so that the
+    memory of the store's objects is freed whole (their arenas empty) once the content is dropped."""
+    ids = {entry_id: entry_id for entry_id in entries}
+    spans: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
+    shared = {}
+    for pid, found in uses.items():
+        own = passages[pid].id if pid in passages else pid
+        shared[own] = tuple(Use(ids.get(u.entry, u.entry), own, u.cited, spans.setdefault(u.spans, u.spans),
+                                u.ambiguous) for u in found)
+    return shared
 
 
 def _name(rows: tuple[tuple[Entry, str, str], ...]) -> str | None:
