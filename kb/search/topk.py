@@ -132,9 +132,9 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     """(total, the page's hits, whether hits follow it), as the full search gives them; None if a hit did not
     score or grade as its postings said (the caller then searches in full)."""
     weighting = searcher.weighting
-    k1p1 = weighting.K1 + 1
     long_keys = [plan.key for plan in plans if len(plan.key) > 2]
-    candidates: list[tuple[float, int]] = []
+    bounds: list[float] = []  # by candidate: an upper bound of its raw score (up to the order of a sum)
+    docnums: list[int] = []
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         found = _candidates(reader, plans, filters, cache, weighting)
@@ -145,28 +145,20 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
             live = [d for d in held if all(any(k in f for f in keys(d + offset)[2]) for k in long_keys)]
         else:
             live = list(held)
-        bounds = [0.0] * len(live)
-        norms_of: dict[str, list[float]] = {}
-        for weights, fieldname, boost in leaves:
-            if fieldname not in norms_of:
-                norms = cache.norms(reader, fieldname, weighting)
-                norms_of[fieldname] = list(map(norms.__getitem__, live))
-            ws = map(min, *(map(w.get, live, repeat(0.0)) for w in weights)) if len(weights) > 1 else \
-                map(weights[0].get, live, repeat(0.0))
-            scores = [(w * k1p1) / (w + n) for w, n in zip(ws, norms_of[fieldname], strict=True)]
-            bounds = list(map(add, bounds, scores if boost == 1.0 else [s * boost for s in scores]))
-        candidates += zip([u * (1 + SLACK) + SLACK for u in bounds], [d + offset for d in live], strict=True)
-    total = len(candidates)
+        bounds += _bounds(reader, live, leaves, cache, weighting)
+        docnums += map(offset.__add__, live)
+    total = len(docnums)
     size = max(FIRST_BATCH, 2 * (limit + 1))
-    first = heapq.nlargest(size + 1, candidates)
+    first = heapq.nlargest(size + 1, range(total), key=bounds.__getitem__)
     batch, rest = first[:size], first[size:]
-    ordered: list[tuple[float, int]] | None = None
+    ordered: list[int] | None = None
     taken = 0
     hits: list[Scored] = []
     wanted = limit + 1  # the page and the hit after it, which says whether more follow
     while True:
-        scored = _score(searcher, query, [d for _, d in batch])
-        for _, docnum in batch:
+        scored = _score(searcher, query, [docnums[i] for i in batch])
+        for i in batch:
+            docnum = docnums[i]
             raw = scored.get(docnum)
             kind, ident, fields = keys(docnum)
             graded = grade(parts, fields, kind == "passage") if raw is not None else None
@@ -180,15 +172,40 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
         hits.sort(key=lambda h: h.position)
         if not rest:
             return total, hits[:limit], len(hits) > limit
-        best_unscored = units(banded(TEXT_EXACT, rest[0][0]))
+        # the best score a hit not scored yet may have: its bound (a little larger, for the order of the sum)
+        # in the top band, and never better than the cursor's
+        best_unscored = units(banded(TEXT_EXACT, bounds[rest[0]] * (1 + SLACK) + SLACK))
         if after is not None:
             best_unscored = min(best_unscored, after[0])
         if len(hits) >= wanted and -hits[wanted - 1].position[0] > best_unscored:
             return total, hits[:limit], True
-        if ordered is None:
-            ordered = sorted(candidates, reverse=True)  # nlargest's order, then the rest
+        if ordered is None:  # nlargest's order, then the rest
+            ordered = sorted(range(total), key=bounds.__getitem__, reverse=True)
         batch = ordered[taken:taken + max(taken, FIRST_BATCH)]
         rest = ordered[taken + len(batch):taken + len(batch) + 1]
+
+
+def _bounds(reader, live: list[int], leaves: list[tuple[list[dict[int, float]], str, float]], cache: SegmentCache,
+            weighting) -> list[float]:
+    """Each candidate's bound: the sum over the leaves of BM25 of the leaf's weight (the least of its postings')
+    and the field's length, times the leaf's boost."""
+    k1p1 = weighting.K1 + 1
+    norms_of: dict[str, list[float]] = {}
+    weights_of: dict[int, list[float]] = {}
+    bounds: list[float] | None = None
+    for postings_, fieldname, boost in leaves:
+        if fieldname not in norms_of:
+            norms_of[fieldname] = list(map(cache.norms(reader, fieldname, weighting).__getitem__, live))
+        for weights in postings_:
+            if id(weights) not in weights_of:
+                weights_of[id(weights)] = list(map(weights.get, live, repeat(0.0)))
+        ws = weights_of[id(postings_[0])] if len(postings_) == 1 else \
+            list(map(min, *(weights_of[id(w)] for w in postings_)))
+        scores = [(w * k1p1) / (w + n) for w, n in zip(ws, norms_of[fieldname], strict=True)]
+        if boost != 1.0:
+            scores = [s * boost for s in scores]
+        bounds = scores if bounds is None else list(map(add, bounds, scores))
+    return bounds if bounds is not None else [0.0] * len(live)
 
 
 def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting) \
