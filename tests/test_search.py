@@ -746,6 +746,20 @@ def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
     index.close()
 
 
+def test_the_texts_holding_a_key_are_those_its_query_matches(kb, monkeypatch):
+    """An editor's write asks which texts hold an entry's names (SearchIndex.containing): read from the posting
+    lists, they are the texts that the key's query matches and that hold it, as before."""
+    index = kb.search_index
+    keys = [label_key(lb.text) for e in kb.entries()[:80] for lb in e.labels] + ["发展", "鸡", "3+2", "高质量发展"]
+    documents = [d.id for d in kb.documents()]
+    for key in keys:
+        for kind, document in (("passage", None), ("entry", None), ("passage", documents[0])):
+            fast = index.containing([key], kind, document)
+            with monkeypatch.context() as full:
+                full.setattr(index, "_plans", lambda parts: None)
+                assert index.containing([key], kind, document) == fast, (key, kind, document)
+
+
 def test_searchers_read_the_index_in_place(kb, settings):
     """A searcher's view of the index is the files' pages, mapped: opening one and searching copies next to
     nothing of it (Whoosh's own storage copied every file it opened into memory)."""

@@ -335,14 +335,20 @@ class SearchIndex:
         """The ids of the entries or passages (``kind``) whose text holds one of ``keys`` (folded already):
         candidates through the bigrams, each checked in its folded text."""
         searcher = self._searcher()
-        filters = [Q.Term("kind", kind)] + ([Q.Term("document", document)] if document else [])
+        given = [("kind", kind)] + ([("document", document)] if document else [])
+        filters = [Q.Term(name, value) for name, value in given]
         found: set[str] = set()
         for key in keys:
             if not key:
                 continue
-            results = searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
-                                      limit=None)
-            for docnum in results.docs():
+            plans = self._plans([Part(key, (Term(key, ()),))])
+            if plans is None:  # one character: the matches of its query
+                results = searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
+                                          limit=None)
+                docnums: Iterable[int] = results.docs()
+            else:  # the texts that hold the key's bigrams, from their posting lists (no scores needed)
+                docnums = topk.holding(searcher, plans[0], given, self._segments)
+            for docnum in docnums:
                 _, ident, fields = self._keys(docnum)
                 if key in fields[0]:
                     found.add(ident)

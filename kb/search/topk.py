@@ -208,6 +208,16 @@ def _bounds(reader, live: list[int], leaves: list[tuple[list[dict[int, float]], 
     return bounds if bounds is not None else [0.0] * len(live)
 
 
+def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: SegmentCache) -> list[int]:
+    """The documents that hold every bigram of ``plan``'s key and pass the filters: what its query matches."""
+    found: list[int] = []
+    for sub, offset in searcher.leaf_searchers():
+        held = _candidates(sub.reader(), [Plan(plan.key, plan.grams, ())], filters, cache, searcher.weighting)
+        if held is not None:
+            found += map(offset.__add__, held[0])
+    return found
+
+
 def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting) \
         -> tuple[set[int], list[tuple[list[dict[int, float]], str, float]]] | None:
     """The documents of a segment that hold every term's bigrams and pass the filters, and the leaves of a bound
