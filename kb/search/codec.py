@@ -3,11 +3,19 @@ skip by bisection, and the column that search grades its matches from."""
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
+import zlib
 from bisect import bisect_left
 
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
 from whoosh.matching import ListMatcher, ReadTooFar
+from whoosh.util.numeric import byte_to_length
+
+_BLOCK_LENGTH = struct.Struct("!i")  # how a block of postings starts (StructFile.read_int)
+_INFO_BYTES = 128  # a block's info (a pickled tuple of six numbers) is shorter than this
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -48,7 +56,34 @@ class _FieldWriter(W3FieldWriter):
 
 class _LeafMatcher(W3LeafMatcher):
     """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
-    (a search that scores a few texts of a long list skips to each of them)."""
+    (a search that scores a few texts of a long list skips to each of them), and reading a block's head and
+    data straight from the mapped file (kb.search.storage) rather than through its file interface."""
+
+    def _goto(self, position):
+        buf = getattr(self._postfile, "_buf", None)
+        if buf is None:  # a file read without mmap (a writer's)
+            return super()._goto(position)
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length = _BLOCK_LENGTH.unpack_from(buf, position)[0]
+        if length < 0:  # the last block
+            self._lastblock = True
+            length = -length
+        start = position + _BLOCK_LENGTH.size
+        self._nextoffset = start + length
+        head = io.BytesIO(buf[start:min(start + _INFO_BYTES, self._nextoffset)])
+        info = pickle.load(head)
+        self._dataoffset = start + head.tell()
+        self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen = info
+        self._minlength = byte_to_length(mnlen)
+        self._maxlength = byte_to_length(mxlen)
+
+    def _read_data(self):
+        buf = getattr(self._postfile, "_buf", None)
+        if buf is None:
+            return super()._read_data()
+        data = buf[self._dataoffset:self._nextoffset]
+        self._data = pickle.loads(zlib.decompress(data) if self._compression else data)
 
     def skip_to(self, targetid):
         if not self.is_active():

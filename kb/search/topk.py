@@ -38,6 +38,7 @@ from kb.search.query import WORDS_BOOST, Part
 from kb.search.ranking import TEXT_EXACT, TYPICAL_LENGTH, Grade, banded, grade, units
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
+PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
 
 
@@ -221,35 +222,68 @@ def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: Segment
 def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting) \
         -> tuple[set[int], list[tuple[list[dict[int, float]], str, float]]] | None:
     """The documents of a segment that hold every term's bigrams and pass the filters, and the leaves of a bound
-    of the query's score over them: (postings whose least weight bounds the leaf's, field, boost)."""
+    of the query's score over them: (postings whose least weight bounds the leaf's, field, boost). The rarest
+    bigram is read first; a list much longer than the documents left is probed for them instead of read."""
     live: set[int] | None = None
-    leaves: list[tuple[list[dict[int, float]], str, float]] = []
+    weights_of: list[dict[str, dict[int, float]]] = []  # by plan: each bigram's weights in the documents left
     for plan in plans:
-        grams_by_plan = [postings(reader, "grams", g) for g in plan.grams]
-        grams = sorted(grams_by_plan, key=len)
-        if not grams or not grams[0]:
+        counts = sorted((reader.doc_frequency("grams", g), g) for g in plan.grams)
+        if not counts or counts[0][0] == 0:
             return None
-        held = set(grams[0]) if live is None else live.intersection(grams[0])
-        for more in grams[1:]:
-            held = {d for d in held if d in more} if 4 * len(held) < len(more) else held.intersection(more)
-        live = held
-        if not live:
-            return None
-        leaves += [([weights], "grams", 1.0) for weights in grams]
-        by_gram = dict(zip(plan.grams, grams_by_plan, strict=True))
+        found: dict[str, dict[int, float]] = {}
+        for count, gram in counts:
+            if live is not None and count > PROBE_RATIO * len(live):
+                weights = probe(reader, "grams", gram, live)
+                live = set(weights)
+            else:
+                weights = postings(reader, "grams", gram)
+                live = set(weights) if live is None else live.intersection(weights)
+            found[gram] = weights
+            if not live:
+                return None
+        weights_of.append(found)
+    assert live is not None
+    for fieldname, value in filters:
+        live &= cache.docs(reader, fieldname, value)
+    live -= reader.deleted_docs_set
+    if not live:
+        return None
+    leaves: list[tuple[list[dict[int, float]], str, float]] = []
+    for plan, by_gram in zip(plans, weights_of, strict=True):
+        leaves += [([weights], "grams", 1.0) for weights in by_gram.values()]
         for token in plan.tokens:  # a phrase scores the sum of its words (each as often as it has it)
             # a text has a word no more often than each of its bigrams (the word's weight is at most theirs), so
             # their postings bound its score without reading the word's own (which hold its positions too)
             bounding = [by_gram.get(a + b) for a, b in zip(token, token[1:], strict=False)]
             if bounding and all(w is not None for w in bounding):
                 leaves.append((bounding, "words", WORDS_BOOST))  # type: ignore[arg-type]
+            elif reader.doc_frequency("words", token) > PROBE_RATIO * len(live):
+                leaves.append(([probe(reader, "words", token, live)], "words", WORDS_BOOST))
             elif weights := postings(reader, "words", token):
                 leaves.append(([weights], "words", WORDS_BOOST))
-    assert live is not None
-    for fieldname, value in filters:
-        live &= cache.docs(reader, fieldname, value)
-    live -= reader.deleted_docs_set
-    return (live, leaves) if live else None
+    return live, leaves
+
+
+def probe(reader, fieldname: str, text: str, docnums: set[int]) -> dict[int, float]:
+    """A term's weights in those of ``docnums`` that its posting list has: the list skipped to each of them
+    (block by block, then by bisection) rather than read whole."""
+    term = reader.schema[fieldname].to_bytes(text)
+    if (fieldname, term) not in reader:
+        return {}
+    matcher = reader.postings(fieldname, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    found: dict[int, float] = {}
+    for docnum in sorted(docnums):
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                break
+        if matcher.id() == docnum:
+            found[docnum] = matcher.weight()
+    return found
 
 
 def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
