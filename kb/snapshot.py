@@ -16,6 +16,7 @@ from kb.derive import Current, Derived, Matcher, current_entries
 from kb.matcher import LabelMatcher, LayeredMatcher
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key
+from kb.ranking import newest_first
 from kb.store import Content
 
 LAYER_LIMIT = 256  # entries changed since the matcher was last built whole: beyond, it is built again
@@ -175,6 +176,12 @@ class Snapshot:
             return self._base
         top = _names_matcher(e for e in self._layer.values() if e is not None)
         return LayeredMatcher(self._base, top, frozenset(self._layer))
+
+    @functools.cached_property
+    def newest(self) -> dict[str, tuple[str, str]]:
+        """Each document's sort key when the newest report comes first (undated last, then by id): made once a
+        snapshot, not once a lookup (a lookup sorts an entry's passages by it)."""
+        return {d.id: (newest_first(d.date), d.id) for d in self.documents.values()}
 
     def passages_of(self, document: str) -> tuple[str, ...]:
         return self._static.by_document.get(document, ())
