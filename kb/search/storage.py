@@ -64,18 +64,24 @@ class _View:
 
 
 class MappedFile(BufferFile):
-    """A BufferFile over a view of a mapping, without the private copy; its subsets are views too."""
+    """A BufferFile over a view of a mapping, without the private copy; its subsets are views too. ``base``: where
+    the view starts in the mapping (``mapping``), so that a reader may search the mapping itself."""
 
-    def __init__(self, buf: memoryview, name: str | None = None, onclose=None):
+    def __init__(self, buf: memoryview, name: str | None = None, onclose=None, base: int = 0):
         self._buf = buf
         self._name = name
         self.file = _View(buf)
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+        self.base = base
+
+    @property
+    def mapping(self) -> mmap.mmap:
+        return self._buf.obj  # type: ignore[return-value]
 
     def subset(self, position: int, length: int, name: str | None = None) -> MappedFile:
-        return MappedFile(self._buf[position:position + length], name=name or self._name)
+        return MappedFile(self._buf[position:position + length], name=name or self._name, base=self.base + position)
 
 
 class MappedStorage(FileStorage):

@@ -26,7 +26,7 @@ import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, repeat
-from operator import add
+from operator import add, mul, truediv
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -34,8 +34,10 @@ from whoosh.matching.mcore import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
+from kb.search.analysis import TITLE_SEPARATOR
 from kb.search.query import WORDS_BOOST, Part
 from kb.search.ranking import TEXT_EXACT, TYPICAL_LENGTH, Grade, banded, grade, units
+from kb.search.storage import MappedFile
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
@@ -66,12 +68,14 @@ class SegmentCache:
     def __init__(self) -> None:
         self._norms: dict[tuple[str, str], list[float]] = {}
         self._docs: dict[tuple[str, str, str], frozenset[int]] = {}
+        self._keys: dict[tuple[str, str, str], _Keys] = {}
 
     def keep(self, segment_ids: Iterable[str]) -> None:
         """Forget the segments that are no longer in the index."""
         live = set(segment_ids)
         self._norms = {k: v for k, v in self._norms.items() if k[0] in live}
         self._docs = {k: v for k, v in self._docs.items() if k[0] in live}
+        self._keys = {k: v for k, v in self._keys.items() if k[0] in live}
 
     def norms(self, reader, fieldname: str, weighting) -> list[float]:
         key = (reader.segment().segment_id(), fieldname)
@@ -87,12 +91,56 @@ class SegmentCache:
             self._norms[key] = found
         return found
 
+    def keys(self, reader) -> _Keys:
+        key = (reader.segment().segment_id(), "key", "")
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = _Keys(reader.column_reader("key", translate=False))
+        return found
+
     def docs(self, reader, fieldname: str, value: str) -> frozenset[int]:
         key = (reader.segment().segment_id(), fieldname, value)
         found = self._docs.get(key)
         if found is None:
             found = self._docs[key] = frozenset(postings(reader, fieldname, value))
         return found
+
+
+class _Keys:
+    """A segment's ``key`` column (kb.search.codec.KeyColumn: kind, id and folded fields), searched in the mapped
+    file itself: whether a text holds a key is a search of its bytes there, nothing decoded or copied."""
+
+    def __init__(self, column):
+        self._lengths, self._offsets = column._lengths, column._offsets
+        file = column._dbfile
+        self._mapping = file.mapping if isinstance(file, MappedFile) else None
+        self._base = (file.base if isinstance(file, MappedFile) else 0) + column._basepos
+        self._column = column
+
+    def _span(self, docnum: int) -> tuple[int, int]:
+        """Where the document's folded fields are in the mapping (after its kind and id)."""
+        start = self._base + self._offsets[docnum]
+        end = start + self._lengths[docnum]
+        find = self._mapping.find  # type: ignore[union-attr]
+        return find(b"\0", find(b"\0", start, end) + 1, end) + 1, end
+
+    def holds(self, docnum: int, keys: list[bytes]) -> bool:
+        """Whether some field of the document holds each of ``keys`` (folded, UTF-8, no separator inside)."""
+        if self._mapping is None or not self._lengths[docnum]:
+            folded = self._column[docnum].split(b"\0", 2)[-1]
+            return all(key in folded for key in keys)
+        start, end = self._span(docnum)
+        find = self._mapping.find
+        return all(find(key, start, end) >= 0 for key in keys)
+
+    def text_holds(self, docnum: int, key: bytes) -> bool:
+        """Whether the document's own text (its first field) holds ``key``."""
+        if self._mapping is None or not self._lengths[docnum]:
+            folded = self._column[docnum].split(b"\0", 2)[-1]
+            return key in folded.split(TITLE_SEPARATOR.encode(), 1)[0]
+        start, end = self._span(docnum)
+        cut = self._mapping.find(TITLE_SEPARATOR.encode(), start, end)
+        return self._mapping.find(key, start, end if cut < 0 else cut) >= 0
 
 
 def postings(reader, fieldname: str, text: str) -> dict[int, float]:
@@ -133,7 +181,7 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     """(total, the page's hits, whether hits follow it), as the full search gives them; None if a hit did not
     score or grade as its postings said (the caller then searches in full)."""
     weighting = searcher.weighting
-    long_keys = [plan.key for plan in plans if len(plan.key) > 2]
+    long_keys = [plan.key.encode("utf-8", "surrogatepass") for plan in plans if len(plan.key) > 2]
     bounds: list[float] = []  # by candidate: an upper bound of its raw score (up to the order of a sum)
     docnums: list[int] = []
     for sub, offset in searcher.leaf_searchers():
@@ -143,7 +191,8 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
             continue
         held, leaves = found
         if long_keys:  # bigrams may stand apart: the key must be in a field, as grade() asks
-            live = [d for d in held if all(any(k in f for f in keys(d + offset)[2]) for k in long_keys)]
+            holds = cache.keys(reader).holds
+            live = [d for d in held if holds(d, long_keys)]
         else:
             live = list(held)
         bounds += _bounds(reader, live, leaves, cache, weighting)
@@ -202,9 +251,10 @@ def _bounds(reader, live: list[int], leaves: list[tuple[list[dict[int, float]], 
                 weights_of[id(weights)] = list(map(weights.get, live, repeat(0.0)))
         ws = weights_of[id(postings_[0])] if len(postings_) == 1 else \
             list(map(min, *(weights_of[id(w)] for w in postings_)))
-        scores = [(w * k1p1) / (w + n) for w, n in zip(ws, norms_of[fieldname], strict=True)]
+        # Whoosh's bm25() with idf 1: (w * (K1 + 1)) / (w + norm), in C (map) rather than a loop of Python
+        scores = list(map(truediv, map(mul, ws, repeat(k1p1)), map(add, ws, norms_of[fieldname])))
         if boost != 1.0:
-            scores = [s * boost for s in scores]
+            scores = list(map(mul, scores, repeat(boost)))
         bounds = scores if bounds is None else list(map(add, bounds, scores))
     return bounds if bounds is not None else [0.0] * len(live)
 
