@@ -366,7 +366,7 @@ class SearchIndex:
         searcher = self._searcher()
         query = self._query(parts)
         plans = self._plans(parts)
-        if limit is not None and plans is not None:
+        if limit is not None and plans is not None and topk.many(searcher, plans):
             found = topk.top(searcher, query, parts, plans, given, self._keys, self._segments, limit, after)
             if found is not None:
                 total, page, more = found

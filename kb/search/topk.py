@@ -40,6 +40,7 @@ from kb.search.ranking import TEXT_EXACT, TYPICAL_LENGTH, Grade, banded, grade, 
 from kb.search.storage import MappedFile
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
+FAST_FROM = 128  # a query that may match more texts than this is paged by top(); fewer, in full
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
 
@@ -173,6 +174,19 @@ def postings(reader, fieldname: str, text: str) -> dict[int, float]:
             weights_found += weights
         matcher._next_block()
     return dict(zip(ids_found, weights_found, strict=True))
+
+
+def many(searcher, plans: list[Plan]) -> bool:
+    """Whether the query may match enough texts for ``top`` to pay: at most as many as its rarest bigram is in
+    (the full search scores and grades each match, about 25 µs each; ``top`` costs a few ms whatever the
+    matches, then about a µs a match)."""
+    most = 0
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        most += min(reader.doc_frequency("grams", g) for plan in plans for g in plan.grams)
+        if most > FAST_FROM:
+            return True
+    return False
 
 
 def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tuple[str, str]],
