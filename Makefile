@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/http.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/link.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/edit.py --workers $(KB_WORKERS)
+	$(BIN)/python bench/scale.py --workers $(KB_WORKERS)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/pinyin.py
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -42,8 +43,16 @@ class _Holder:
             if self.kb is None:
                 kb = KnowledgeBase.open(self.settings)
                 kb.ensure_index()  # repairs an index left stale by a crash
-                preload(str(self.settings.data_dir))  # jieba's dictionary, once, before any fork
+                # jieba's dictionary and the index's own tokenizer (a copy of it with the labels as words), once,
+                # before any fork, rather than a copy made in every worker by its first search
+                if kb.search_index is not None:
+                    kb.search_index.preload()
+                else:
+                    preload(str(self.settings.data_dir))
                 kb.release()  # no database connection or open index file may cross a fork
+                # what the master loaded is never collected: a worker's collections would otherwise write to every
+                # object of the KB (their headers) and so copy every page of it, each worker a copy of its own
+                gc.freeze()
                 self.kb = kb
         if _IN_WORKER:
             self.follow()

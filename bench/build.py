@@ -19,14 +19,13 @@ import tempfile
 import time
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import THREE_REPORTS, generate  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
 KB = str(BIN / "kb")
 PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
-REPORTS = [
-    ROOT / "corpus" / "qingcheng-2024.txt",
-    ROOT / "tests" / "data" / "sichuan-2026.txt",
-    ROOT / "tests" / "data" / "jiangxi-2026.txt",
-]
 TARGET_WALL_S = 2.0
 # The last commit before issue 10 (the county-report ingest): its default build is the one to stay within 10% of.
 BASELINE = "d58a700"
@@ -154,8 +153,7 @@ def bench_jieba() -> float:
 
 def bench_many(docs: int, *flags: str) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="kb-bench-corpus-") as corpus_dir:
-        for i in range(docs):
-            shutil.copyfile(REPORTS[i % len(REPORTS)], Path(corpus_dir) / f"doc-{i:03d}.txt")
+        generate(docs, Path(corpus_dir), THREE_REPORTS)
         wall, text, rss = kb_build(corpus_dir, *flags)
     rate = docs / wall
     passages, entries = table_totals(text)

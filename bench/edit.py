@@ -1,5 +1,5 @@
 """Benchmark an editor's write as the KB grows: PATCH latency (p50, p99) and the time until every worker
-serves the edit, with 10, 100 and 1,000 documents (copies of the reports under new ids), side by side.
+serves the edit, with 10, 100 and 1,000 documents (bench/generate.py's copies of the reports), side by side.
 
 Each size: a corpus of copies, `kb build`, gunicorn (preloaded, KB_WORKERS sync workers), an editor's token;
 then ``--edits`` PATCHes of corpus entries, each after a GET of its ETag, timed from request to answer. After
@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -31,9 +30,11 @@ import time
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import REPORTS, generate  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
-REPORTS = sorted([ROOT / "corpus" / "qingcheng-2024.txt", *(ROOT / "tests" / "data").glob("*.txt"),
-                  *(ROOT / "tests" / "data" / "counties").glob("*.txt")])
 CONSECUTIVE = 10
 SERVE_WITHIN_S = 1.0
 P50_LIMIT_MS = 100.0
@@ -59,28 +60,40 @@ def call(port: int, method: str, path: str, body: dict | None = None,
         conn.close()
 
 
-def corpus_of(size: int, into: Path) -> list[str]:
-    """``size`` copies of the reports, each under a new id; the ids of the first copy of each report."""
-    into.mkdir(parents=True, exist_ok=True)
-    first = []
-    for i in range(size):
-        source = REPORTS[i % len(REPORTS)]
-        doc_id = f"{source.stem}-c{i:04d}"
-        shutil.copyfile(source, into / f"{doc_id}.txt")
-        if i < len(REPORTS):
-            first.append(doc_id)
-    return first
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def edit_latencies(port: int, docs: list[str], auth: dict[str, str], edits: int) -> tuple[list[float], list[float]]:
+    """``edits`` PATCHes (after two that warm up) of the first entry of ``docs`` in turn, each with the If-Match
+    of a GET just before: (each PATCH's ms from request to answer, each edit's ms until every worker serves it)."""
+    patch_ms, serve_ms = [], []
+    for n in range(edits + 2):
+        entry = f"/entries/{quote(docs[n % len(docs)] + ':1')}"
+        etag = call(port, "GET", entry)[1]["etag"]
+        definition = f"第{n}稿：编辑改写的定义，用于测量写入的代价。"
+        sent = time.perf_counter()
+        status, _, body = call(port, "PATCH", entry, {"definition": definition}, {**auth, "If-Match": etag})
+        answered = time.perf_counter()
+        if status != 200:
+            raise SystemExit(f"PATCH {entry}: {status} {body[:300]!r}")
+        in_a_row = 0
+        while in_a_row < CONSECUTIVE:
+            _, _, read = call(port, "GET", entry)
+            in_a_row = in_a_row + 1 if json.loads(read)["definition"] == definition else 0
+            if time.perf_counter() - sent > 30:
+                raise SystemExit(f"the edit of {entry} was not served everywhere within 30 s")
+        if n >= 2:  # the first two warm the workers up (first write, first linker)
+            patch_ms.append((answered - sent) * 1000)
+            serve_ms.append((time.perf_counter() - sent) * 1000)
+    return patch_ms, serve_ms
+
+
 def measure(size: int, edits: int, workers: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"kb-bench-edit-{size}-") as base:
         corpus, data = Path(base) / "corpus", Path(base) / "var"
-        docs = corpus_of(size, corpus)
+        docs = [path.stem for path in generate(size, corpus)[:len(REPORTS)]]  # the first copy of each report
         env = {k: v for k, v in os.environ.items() if k != "KB_DATABASE_URL"}
         env.update(KB_CORPUS_DIR=str(corpus), KB_DATA_DIR=str(data))
         start = time.perf_counter()
@@ -105,25 +118,7 @@ def measure(size: int, edits: int, workers: int) -> dict[str, float]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit(f"the server did not start for {size} documents")
                 time.sleep(0.2)
-            patch_ms, serve_ms = [], []
-            for n in range(edits + 2):
-                entry = f"/entries/{quote(docs[n % len(docs)] + ':1')}"
-                etag = call(port, "GET", entry)[1]["etag"]
-                definition = f"第{n}稿：编辑改写的定义，用于测量写入的代价。"
-                sent = time.perf_counter()
-                status, _, body = call(port, "PATCH", entry, {"definition": definition}, {**auth, "If-Match": etag})
-                answered = time.perf_counter()
-                if status != 200:
-                    raise SystemExit(f"PATCH {entry}: {status} {body[:300]!r}")
-                in_a_row = 0
-                while in_a_row < CONSECUTIVE:
-                    _, _, read = call(port, "GET", entry)
-                    in_a_row = in_a_row + 1 if json.loads(read)["definition"] == definition else 0
-                    if time.perf_counter() - sent > 30:
-                        raise SystemExit(f"the edit of {entry} was not served everywhere within 30 s")
-                if n >= 2:  # the first two warm the workers up (first write, first linker)
-                    patch_ms.append((answered - sent) * 1000)
-                    serve_ms.append((time.perf_counter() - sent) * 1000)
+            patch_ms, serve_ms = edit_latencies(port, docs, auth, edits)
         finally:
             os.killpg(server.pid, 15)
             server.wait(timeout=30)

@@ -116,6 +116,10 @@ def affected(before: Entry | None, after: Entry | None, uses_of: Callable[[str],
     ``before`` to ``after`` (None: it does not exist): where it was used or named, and where its new names
     stand. ``naming(keys, documents, kind)`` finds the passages or entries whose text holds one of the keys."""
     entry_id = (after or before).id  # type: ignore[union-attr]
+    if before is not None and after is not None and (before.names, before.document) == (after.names, after.document):
+        # the same names in the same report (a definition, a full name or components changed): every passage
+        # names what it named and every definition what it named; only the entry's own related entries may not
+        return set(), {entry_id}
     passages = {u.passage for u in uses_of(entry_id)}
     entries = {entry_id} if after is not None else set()
     for version in (before, after):

@@ -79,7 +79,7 @@ class Entry:
         return tuple(label.text for label in self.labels if label.kind != "component")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a KB holds millions of them (every passage's uses of every report's entries)
 class Use:
     """Where a passage uses an entry: the spans of its labels, whether it cites the entry, and whether the words
     may name another entry as well."""

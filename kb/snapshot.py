@@ -17,6 +17,7 @@ from kb.matcher import LabelMatcher, LayeredMatcher
 from kb.model import Document, Entry, Passage, Use
 from kb.normalize import label_key
 from kb.presence import Presence, Seen, presence_of, written
+from kb.ranking import newest_first
 from kb.store import Content
 
 LAYER_LIMIT = 256  # entries changed since the matcher was last built whole: beyond, it is built again
@@ -67,7 +68,8 @@ class Snapshot:
     @classmethod
     def from_content(cls, content: Content) -> Snapshot:
         current = current_entries(content.corpus, content.edits)
-        uses = {pid: tuple(found) for pid, found in content.uses.items()}
+        passages = {p.id: p for p in content.passages}
+        uses = _shared(content.uses, passages, current.entries)
         by_entry: dict[str, list[Use]] = {}
         for found in uses.values():
             for use in found:
@@ -84,7 +86,6 @@ class Snapshot:
                           {k: n for k in frozen_keys if (n := _name(frozen_keys[k])) is not None},
                           {entry_id: i for i, entry_id in enumerate(current.entries)},
                           {d: tuple(ids) for d, ids in by_document.items()})
-        passages = {p.id: p for p in content.passages}
         retired = {i: r for i, r in content.retired.items() if i not in current.entries}
         return cls(content.info.get("store", ""), int(content.info.get("revision", "0")),
                    {d.id: d for d in content.documents}, passages, current, uses, content.related, indexes,
@@ -184,6 +185,12 @@ class Snapshot:
         top = _names_matcher(e for e in self._layer.values() if e is not None)
         return LayeredMatcher(self._base, top, frozenset(self._layer))
 
+    @functools.cached_property
+    def newest(self) -> dict[str, tuple[str, str]]:
+        """Each document's sort key when the newest report comes first (undated last, then by id): made once a
+        snapshot, not once a lookup (a lookup sorts an entry's passages by it)."""
+        return {d.id: (newest_first(d.date), d.id) for d in self.documents.values()}
+
     def passages_of(self, document: str) -> tuple[str, ...]:
         return self._static.by_document.get(document, ())
 
@@ -224,6 +231,23 @@ class _Static:
                 if passage.id not in found:
                     found.append(passage.id)
         return cls({k: tuple(v) for k, v in by_document.items()}, {k: tuple(v) for k, v in citing.items()})
+
+
+def _shared(uses: Mapping[str, list[Use]], passages: Mapping[str, Passage],
+            entries: Mapping[str, Entry]) -> dict[str, tuple[Use, ...]]:
+    """The uses read from the store, made again with the snapshot's own id strings and one tuple for each
+    distinct list of spans. The store makes new strings and tuples for every row, and a passage that names an
+    entry of many reports has a use of each, with the same spans: at 1,000 documents two million uses held a
+    copy of two ids and of their spans each, most of a GiB. Made anew rather than changed in place, so that the
+    memory of the store's objects is freed whole (their arenas empty) once the content is dropped."""
+    ids = {entry_id: entry_id for entry_id in entries}
+    spans: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
+    shared = {}
+    for pid, found in uses.items():
+        own = passages[pid].id if pid in passages else pid
+        shared[own] = tuple(Use(ids.get(u.entry, u.entry), own, u.cited, spans.setdefault(u.spans, u.spans),
+                                u.ambiguous) for u in found)
+    return shared
 
 
 def _name(rows: tuple[tuple[Entry, str, str], ...]) -> str | None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from kb.model import EDITOR_PREFIX, Document, Entry, Passage, Use
 from kb.paging import check_limit, decode_keyset, encode_cursor, encode_keyset, page
-from kb.ranking import newest_first
 from kb.snapshot import Snapshot
 
 PASSAGES_SHOWN = 50  # passages an entry's view lists; the rest page through /entries/{id}/passages
@@ -34,7 +33,7 @@ def passages_using(snap: Snapshot, entry: Entry, document: str | None = None) ->
     report's in document order."""
     found = [(p, u) for u in snap.uses_of(entry.id)
              if (p := snap.passages.get(u.passage)) is not None and document in (None, p.document)]
-    newest = {d.id: (newest_first(d.date), d.id) for d in snap.documents.values()}
+    newest = snap.newest
     return sorted(found, key=lambda pu: (pu[0].document != entry.document, not pu[1].cited,
                                          newest.get(pu[0].document, ("", "")), pu[0].order))
 

@@ -694,6 +694,89 @@ def test_a_whole_index_written_by_several_processes_answers_as_one_written_by_on
     several.close()
 
 
+# Common words (hits in most texts), words apart and together, long keys whose bigrams may stand apart, quoted
+# phrases, acronyms, punctuation inside, a repeated part, one character (which searches in full)
+PAGED_QUERIES = ["发展", "建设", "推进", "产业", "高质量发展", "推动高质量发展", "全面推进乡村振兴", "优化营商环境",
+                 "清远鸡 品牌", "乡村的振兴", "“两重”", "“高质量发展”", "百千万工程", "3+2", "1310", "产业，集群",
+                 "发展 发展", "振兴乡村", "鸡", "新质生产力"]
+
+
+def pages(index: SearchIndex, query: str, limit: int, **filters) -> list[tuple]:
+    """Three pages of a search, as the index gives them: total, whether more follow, and every field of each hit."""
+    found, after = [], None
+    for _ in range(3):
+        result = index.search(query, limit=limit, after=after, **filters)
+        found.append((result.total, result.more, [vars(hit) for hit in result.hits]))
+        if not result.more:
+            break
+        after = result.hits[-1].position
+    return found
+
+
+def assert_pages_are_those_of_the_full_search(index: SearchIndex, monkeypatch, documents: list[str]) -> None:
+    monkeypatch.setattr(search_module.topk, "FAST_FROM", 0)  # every query paged from the posting lists, however few
+    for query in PAGED_QUERIES:
+        for limit in (1, 10, 50):
+            for filters in ({}, {"kind": "entry"}, {"kind": "passage"}, {"document": documents[0]}):
+                fast = pages(index, query, limit, **filters)
+                with monkeypatch.context() as full:
+                    full.setattr(search_module.topk, "top", lambda *args: None)  # every hit scored and graded
+                    assert pages(index, query, limit, **filters) == fast, (query, limit, filters)
+
+
+def test_a_page_read_from_the_posting_lists_is_the_page_of_the_full_search(kb, monkeypatch):
+    """kb.search.topk scores only the hits that could reach the page: the same hits, scores, snippets, totals
+    and pages as scoring and grading every hit."""
+    assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
+
+
+def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
+    """After updates (documents deleted in one segment and written again in others) the pages are still those
+    of the full search."""
+    index = SearchIndex(tmp_path / "index", tmp_path)
+    passages = [SearchDoc("passage", f"p{i}", f"d{i % 3}", f"第{i}段，推动高质量发展，全面推进乡村振兴。",
+                          "发展规划" if i % 4 else "", 1.5 if i % 5 == 0 else 1.0) for i in range(60)]
+    index.sync(passages, [], revision=1)
+    for revision in range(2, 8):
+        rewritten = [SearchDoc("passage", f"p{revision * 7}", "d0", f"改写第{revision}次：发展产业，高质量发展。")]
+        index.update(rewritten, [f"p{revision}"], None, revision=revision)
+    assert len(index._index()._segments()) > 1
+    assert_pages_are_those_of_the_full_search(index, monkeypatch, ["d0"])
+    index.close()
+
+
+def test_the_texts_holding_a_key_are_those_its_query_matches(kb, monkeypatch):
+    """An editor's write asks which texts hold an entry's names (SearchIndex.containing): read from the posting
+    lists, they are the texts that the key's query matches and that hold it, as before."""
+    index = kb.search_index
+    keys = [label_key(lb.text) for e in kb.entries()[:80] for lb in e.labels] + ["发展", "鸡", "3+2", "高质量发展"]
+    documents = [d.id for d in kb.documents()]
+    for key in keys:
+        for kind, document in (("passage", None), ("entry", None), ("passage", documents[0])):
+            fast = index.containing([key], kind, document)
+            with monkeypatch.context() as full:
+                full.setattr(index, "_plans", lambda parts: None)
+                assert index.containing([key], kind, document) == fast, (key, kind, document)
+
+
+def test_searchers_read_the_index_in_place(kb, settings):
+    """A searcher's view of the index is the files' pages, mapped: opening one and searching copies next to
+    nothing of it (Whoosh's own storage copied every file it opened into memory)."""
+    import tracemalloc
+
+    size = sum(p.stat().st_size for p in (settings.data_dir / "index").glob("*.seg"))
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    tracemalloc.start()
+    try:
+        for query in ("发展", "百千万工程", "清远鸡 品牌"):
+            index.search(query)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        index.close()
+    assert held < size / 4, (held, size)
+
+
 # -- 14. readers, through GET /search -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def reader(settings):

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import writing
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
@@ -31,6 +30,7 @@ from whoosh.index import LockError
 
 from kb.errors import KBError
 from kb.normalize import ACRONYM, label_key
+from kb.search import topk
 from kb.search.analysis import (  # noqa: F401 - the package's API, and names old pickled schemas use
     TITLE_SEPARATOR,
     _fold,
@@ -43,6 +43,7 @@ from kb.search.analysis import (  # noqa: F401 - the package's API, and names ol
 from kb.search.codec import KeyColumn, _Codec  # noqa: F401 - segments written before the split name _Codec here
 from kb.search.query import Part, Term, highlights, parse_query, searchable, snippet  # noqa: F401
 from kb.search.ranking import Grade, LocalBM25, banded, grade, units
+from kb.search.storage import MappedStorage
 
 _STAMP_ID = "~stamp"
 WRITE_TIMEOUT_S = 10.0
@@ -139,20 +140,23 @@ class SearchIndex:
         self._ix = None
         self._wix = None
         self._signal = self.directory / "changed"
+        self._segments = topk.SegmentCache()
 
     # -- opening ------------------------------------------------------------------------------
     def _index(self):
-        """The index for searching: its files memory-mapped (postings read from memory)."""
+        """The index for searching: its files memory-mapped and read in place (kb.search.storage), so every
+        process shares their pages."""
         if self._ix is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             wanted = schema(self.words_file, self.cache_dir)
-            if whoosh_index.exists_in(str(self.directory)):
-                ix = whoosh_index.open_dir(str(self.directory))
+            storage = MappedStorage(str(self.directory))
+            if storage.index_exists():
+                ix = storage.open_index()
                 if ix.schema == wanted:
                     self._ix = ix
                     return ix
                 ix.close()  # made elsewhere (another data dir path) or by an older kb: start afresh
-            self._ix = whoosh_index.create_in(str(self.directory), wanted)
+            self._ix = storage.create_index(wanted)
         return self._ix
 
     def _write_index(self):
@@ -190,6 +194,7 @@ class SearchIndex:
             self._local.stamp = _stamp(searcher.document(id=_STAMP_ID))
             reader = searcher.reader()  # a new index's reader has no columns (nor any document)
             self._local.keys = reader.column_reader("key", translate=False) if reader.has_column("key") else None
+            self._segments.keep(r.segment().segment_id() for r, _ in reader.leaf_readers() if r.segment())
         return searcher
 
     def _keys(self, docnum: int) -> tuple[str, str, list[str]]:
@@ -330,14 +335,20 @@ class SearchIndex:
         """The ids of the entries or passages (``kind``) whose text holds one of ``keys`` (folded already):
         candidates through the bigrams, each checked in its folded text."""
         searcher = self._searcher()
-        filters = [Q.Term("kind", kind)] + ([Q.Term("document", document)] if document else [])
+        given = [("kind", kind)] + ([("document", document)] if document else [])
+        filters = [Q.Term(name, value) for name, value in given]
         found: set[str] = set()
         for key in keys:
             if not key:
                 continue
-            results = searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
-                                      limit=None)
-            for docnum in results.docs():
+            plans = self._plans([Part(key, (Term(key, ()),))])
+            if plans is None:  # one character: the matches of its query
+                results = searcher.search(Term(key).query(self.words_file, self.cache_dir), filter=Q.And(filters),
+                                          limit=None)
+                docnums: Iterable[int] = results.docs()
+            else:  # the texts that hold the key's bigrams, from their posting lists (no scores needed)
+                docnums = topk.holding(searcher, plans[0], given, self._segments)
+            for docnum in docnums:
                 _, ident, fields = self._keys(docnum)
                 if key in fields[0]:
                     found.add(ident)
@@ -351,10 +362,19 @@ class SearchIndex:
         parts = parse_query(text, self.words_file, self.cache_dir)
         if not parts:
             return Results(0, [])
-        filters = [Q.Term(name, value) for name, value in (("kind", kind), ("document", document)) if value]
+        given = [(name, value) for name, value in (("kind", kind), ("document", document)) if value]
         searcher = self._searcher()
+        query = self._query(parts)
+        plans = self._plans(parts)
+        if limit is not None and plans is not None and topk.many(searcher, plans):
+            found = topk.top(searcher, query, parts, plans, given, self._keys, self._segments, limit, after)
+            if found is not None:
+                total, page, more = found
+                return Results(total, [_hit(searcher.stored_fields(h.docnum), h.score, h.graded) for h in page],
+                               more)
+        filters = [Q.Term(name, value) for name, value in given]
         # every match is graded and scored: the bands and the keyset need them all
-        results = searcher.search(self._query(parts), filter=Q.And(filters) if filters else None, limit=None)
+        results = searcher.search(query, filter=Q.And(filters) if filters else None, limit=None)
         ranked = []
         for raw, docnum in results.top_n:
             kind, ident, fields = self._keys(docnum)
@@ -367,6 +387,17 @@ class SearchIndex:
         stop = len(ranked) if limit is None else start + limit
         hits = [_hit(searcher.stored_fields(docnum), score, graded) for _, score, graded, docnum in ranked[start:stop]]
         return Results(len(ranked), hits, stop < len(ranked))
+
+    def _plans(self, parts: list[Part]) -> list[topk.Plan] | None:
+        """How kb.search.topk reads each term of the query, or None if it cannot: a term of one character (a
+        prefix of bigrams), or one that the bigrams would read otherwise than it is typed."""
+        plans = []
+        for term in dict.fromkeys(t for p in parts for t in p.terms):
+            if len(term.key) < 2 or TITLE_SEPARATOR in term.key or _fold(term.key)[0] != term.key:
+                return None
+            grams, tokens = term.arms(self.words_file, self.cache_dir)
+            plans.append(topk.Plan(term.key, tuple(dict.fromkeys(grams)), tuple(tokens)))
+        return plans
 
     def _query(self, parts: list[Part]) -> Q.Query:
         """Every piece of every part required (the part itself, when it has no other pieces). Whether a text

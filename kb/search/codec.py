@@ -1,10 +1,21 @@
-"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe), and the column
-that search grades its matches from."""
+"""A Whoosh codec with three fixes that make indexing about 40% cheaper (and merges safe), posting lists that
+skip by bisection, and the column that search grades its matches from."""
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
+import io
+import pickle
+import struct
+import zlib
+from bisect import bisect_left
+
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
+from whoosh.matching import ListMatcher, ReadTooFar
+from whoosh.util.numeric import byte_to_length
+
+_BLOCK_LENGTH = struct.Struct("!i")  # how a block of postings starts (StructFile.read_int)
+_INFO_BYTES = 128  # a block's info (a pickled tuple of six numbers) is shorter than this
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -43,16 +54,68 @@ class _FieldWriter(W3FieldWriter):
         return super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
 
 
+class _LeafMatcher(W3LeafMatcher):
+    """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
+    (a search that scores a few texts of a long list skips to each of them), and reading a block's head and
+    data straight from the mapped file (kb.search.storage) rather than through its file interface."""
+
+    def _goto(self, position):
+        buf = getattr(self._postfile, "_buf", None)
+        if buf is None:  # a file read without mmap (a writer's)
+            return super()._goto(position)
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length = _BLOCK_LENGTH.unpack_from(buf, position)[0]
+        if length < 0:  # the last block
+            self._lastblock = True
+            length = -length
+        start = position + _BLOCK_LENGTH.size
+        self._nextoffset = start + length
+        head = io.BytesIO(buf[start:min(start + _INFO_BYTES, self._nextoffset)])
+        info = pickle.load(head)
+        self._dataoffset = start + head.tell()
+        self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen = info
+        self._minlength = byte_to_length(mnlen)
+        self._maxlength = byte_to_length(mxlen)
+
+    def _read_data(self):
+        buf = getattr(self._postfile, "_buf", None)
+        if buf is None:
+            return super()._read_data()
+        data = buf[self._dataoffset:self._nextoffset]
+        self._data = pickle.loads(zlib.decompress(data) if self._compression else data)
+
+    def skip_to(self, targetid):
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i)  # < the block's length: its last id >= targetid
+
+
 class _Codec(W3Codec):
     """Short posting lists (most bigrams are in a few texts) live inside the term table instead of
     blocks of their own, blocks are not compressed, and field lengths are read once per document:
-    indexing costs about 40% less than with Whoosh's default codec."""
+    indexing costs about 40% less than with Whoosh's default codec. Its posting lists skip by bisection."""
 
     def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 32):
         super().__init__(blocklimit, compression, inlinelimit)
 
     def field_writer(self, storage, segment):
         return _FieldWriter(self, storage, segment)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            return ListMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
+        offset, length = terminfo.extent()
+        return _LeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,

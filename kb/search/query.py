@@ -14,6 +14,7 @@ from kb.normalize import fold_with_offsets, label_key
 from kb.search.analysis import bigrams, words
 
 SNIPPET_CHARS = 80
+WORDS_BOOST = 2.0  # a text that holds a query term as whole words scores higher than one that holds its bigrams
 _SENTENCE_END = "。；！？;!?\n"
 
 
@@ -30,15 +31,20 @@ class Term:
         jieba word or a whole acronym scores higher (through the words)."""
         if len(self.key) == 1:
             return Q.Prefix("grams", self.key)
+        grams, tokens = self.arms(words_file, cache_dir)
+        candidates = _sequence("grams", grams, ordered=False)
+        if not tokens:
+            return candidates
+        return _Or([candidates, _sequence("words", tokens, boost=WORDS_BOOST)])
+
+    def arms(self, words_file: str, cache_dir: str) -> tuple[list[str], list[str]]:
+        """What ``query`` asks of a key of two characters or more: its bigrams (any order), and its jieba words,
+        in order (none when they do not make up the key: punctuation inside)."""
         tokens = list(self.words) if self.words is not None else [
             w for w, _, _ in words(self.key, words_file, cache_dir)]
         if "".join(tokens) != self.key:  # punctuation inside: only the bigrams see it
             tokens = []
-        grams = [g for g, _, _ in bigrams(self.key)][:-1]
-        candidates = _sequence("grams", grams, ordered=False)
-        if not tokens:
-            return candidates
-        return _Or([candidates, _sequence("words", tokens, boost=2.0)])
+        return [g for g, _, _ in bigrams(self.key)][:-1], tokens
 
 
 class _Or(Q.Or):
