@@ -23,7 +23,7 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add, mul, truediv
@@ -337,17 +337,7 @@ def probe(reader, fieldname: str, text: str, docnums: set[int]) -> dict[int, flo
     matcher = reader.postings(fieldname, term)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    found: dict[int, float] = {}
-    for docnum in sorted(docnums):
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found[docnum] = matcher.weight()
-    return found
+    return {docnum: matcher.weight() for docnum in _matched(matcher, sorted(docnums))}
 
 
 def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
@@ -362,13 +352,20 @@ def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
         if not local:
             continue
         matcher: Any = query.matcher(sub, context)
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found[docnum + offset] = matcher.score()
+        for docnum in _matched(matcher, local):
+            found[docnum + offset] = matcher.score()
     return found
+
+
+def _matched(matcher: Any, docnums: list[int]) -> Iterator[int]:
+    """Those of ``docnums`` (sorted) that ``matcher`` matches, skipping to each in turn; while one is yielded
+    the matcher stands on it (its weight and score are that document's)."""
+    for docnum in docnums:
+        if not matcher.is_active():
+            return
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                return
+        if matcher.id() == docnum:
+            yield docnum
