@@ -155,9 +155,10 @@ class Store:
                 conn.execute(delete(uses).where(uses.c.passage.in_(chunk)))
             for chunk in _chunks(list(derived.related)):
                 conn.execute(delete(related).where(related.c.entry.in_(chunk)))
+        encoded: dict[tuple, str] = {}  # a use's spans repeat (one list of spans for every sense of a name)
         _insert(conn, uses, [
-            {"passage": passage, "entry": u.entry, "cited": u.cited, "spans": json.dumps(u.spans), "ord": i,
-             "ambiguous": u.ambiguous}
+            {"passage": passage, "entry": u.entry, "cited": u.cited, "ord": i, "ambiguous": u.ambiguous,
+             "spans": encoded.get(u.spans) or encoded.setdefault(u.spans, json.dumps(u.spans))}
             for passage, found in derived.uses.items() for i, u in enumerate(found)])
         _insert(conn, related, [
             {"entry": entry, "other": other, "ord": i}
@@ -263,10 +264,12 @@ class Store:
 
     def _uses(self, conn: Connection, passage_ids: list[str] | None = None) -> dict[str, list[Use]]:
         found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
+        decoded: dict[str, tuple[tuple[int, int], ...]] = {}  # the same spans, read once (see write_derived)
         for r in _rows(conn, uses, uses.c.passage, passage_ids):
-            found.setdefault(r.passage, []).append(
-                Use(r.entry, r.passage, bool(r.cited), tuple(tuple(s) for s in json.loads(r.spans)),
-                    bool(r.ambiguous)))
+            spans = decoded.get(r.spans)
+            if spans is None:
+                spans = decoded[r.spans] = tuple(tuple(s) for s in json.loads(r.spans))
+            found.setdefault(r.passage, []).append(Use(r.entry, r.passage, bool(r.cited), spans, bool(r.ambiguous)))
         return found
 
     def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
