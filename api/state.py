@@ -10,6 +10,7 @@ import threading
 from flask import Flask, current_app
 from werkzeug.wsgi import get_current_url
 
+from kb import pinyin
 from kb.config import Settings
 from kb.errors import KBNotBuilt
 from kb.follow import Follower
@@ -49,6 +50,7 @@ class _Holder:
                     kb.search_index.preload()
                 else:
                     preload(str(self.settings.data_dir))
+                pinyin.preload()  # and pypinyin's dictionaries
                 kb.release()  # no database connection or open index file may cross a fork
                 # what the master loaded is never collected: a worker's collections would otherwise write to every
                 # object of the KB (their headers) and so copy every page of it, each worker a copy of its own

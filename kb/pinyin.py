@@ -18,9 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 from kb.normalize import label_key
+
+
+@functools.cache
+def _pypinyin() -> Any:
+    """pypinyin, imported at its first use: its phrase dictionary takes a quarter of a second to load, which
+    every `kb` command would pay (a server loads it before it forks: api.state)."""
+    import pypinyin
+
+    return pypinyin
 
 STYLES = ("pinyin", "initials")  # how a query spells a label: full syllables, or their first letters
 SPELLINGS_CAP = 16  # spellings of one label in one style expanded into strings (6% of labels have more)
@@ -39,7 +46,8 @@ def _readings(ch: str) -> tuple[str, ...]:
     These include the reading pypinyin gives the character inside any of its phrases (重庆: chong): over every
     character of the three reports' texts and labels, none was missing (tests/test_pinyin.py holds it to every
     headword of the default report), so a label's phrases need not be read, which costs more than the rest."""
-    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=_each)
+    pypinyin = _pypinyin()
+    found = pypinyin.pinyin(ch, style=pypinyin.Style.NORMAL, heteronym=True, errors=_each)
     return tuple(dict.fromkeys(r for r in found[0] if r)) if found and found[0] else (ch,)
 
 
@@ -191,7 +199,7 @@ def initial(headword: str) -> str:
     if first.isascii() and first.isalpha():
         return first.upper()
     if first and unicodedata.category(first) == "Lo":
-        sound = lazy_pinyin(first, style=Style.FIRST_LETTER, errors="ignore")
+        sound = _pypinyin().lazy_pinyin(first, style=_pypinyin().Style.FIRST_LETTER, errors="ignore")
         if sound and sound[0][:1].isalpha():
             return sound[0][:1].upper()
     return "#"
@@ -199,4 +207,9 @@ def initial(headword: str) -> str:
 
 def sort_key(text: str) -> list[str]:
     """``text`` in pinyin order (its key's syllables as pypinyin reads them there)."""
-    return lazy_pinyin(label_key(text))
+    return _pypinyin().lazy_pinyin(label_key(text))
+
+
+def preload() -> None:
+    """Load pypinyin now (a server does, before it forks its workers)."""
+    _pypinyin()

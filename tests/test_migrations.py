@@ -106,3 +106,7 @@ def test_a_store_migrates_once_per_process(tmp_path):
     Store(store.engine).create()  # another (a new process): migrates
     assert migrate.current(store.engine) == migrate.head()
     store.engine.dispose()
+
+
+def test_the_newest_revision_kb_names_is_the_newest_script():
+    assert migrate.HEAD == migrate.head()  # a store at HEAD is taken as current without asking Alembic

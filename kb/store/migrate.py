@@ -9,11 +9,8 @@ ones, and is stamped with the baseline (0001) before the later scripts run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy import text as sa_text
 from sqlalchemy.engine import Connection, Engine
@@ -22,10 +19,13 @@ from kb.store import schema
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
+HEAD = "0002"  # the newest script's revision: a store already there needs no Alembic at all (tests check it)
 _LOCK = 7_210_413  # PostgreSQL advisory lock: one migration at a time on one server
 
 
-def _config(conn: Connection) -> Config:
+def _config(conn: Connection) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     config.attributes["connection"] = conn
@@ -34,6 +34,8 @@ def _config(conn: Connection) -> Config:
 
 def head() -> str:
     """The newest revision of the scripts."""
+    from alembic.script import ScriptDirectory
+
     found = ScriptDirectory(str(SCRIPTS)).get_current_head()
     assert found is not None
     return found
@@ -42,21 +44,31 @@ def head() -> str:
 def current(engine: Engine) -> str | None:
     """The store's schema revision (None: no version table, a new store or one made before migrations)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _revision(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa_text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the store's schema to the newest revision: (the revision it had, the one it has now)."""
+    if current(engine) == HEAD:  # the common case: every start and build of a current store
+        return HEAD, HEAD
+    from alembic import command
+
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa_text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-        was = MigrationContext.configure(conn).get_current_revision()
+        was = _revision(conn)
         config = _config(conn)
         if was is None and "meta" in inspect(conn).get_table_names():
             _unversioned(conn)
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-        return was, MigrationContext.configure(conn).get_current_revision() or ""
+        return was, _revision(conn) or ""
 
 
 def _unversioned(conn: Connection) -> None:
