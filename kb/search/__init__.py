@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as Q
-from whoosh import writing
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from kb.errors import KBError
 from kb.normalize import ACRONYM, label_key
+from kb.search import bulk as bulk_writing
 from kb.search import topk
 from kb.search.analysis import (  # noqa: F401 - the package's API, and names old pickled schemas use
     TITLE_SEPARATOR,
@@ -228,16 +228,19 @@ class SearchIndex:
         return None if stamp is None else stamp[1]
 
     # -- writing ------------------------------------------------------------------------------
-    def _writer(self, procs: int = 1):
-        """The one writer (Whoosh's lock, with a timeout). With ``procs`` > 1, documents are analysed in
-        that many processes, each writing a segment of its own (forked: jieba's dictionary is shared)."""
-        options = {"timeout": WRITE_TIMEOUT_S, "codec": _Codec(), "limitmb": WRITER_MEMORY_MB // procs}
-        if procs > 1:
-            options.update(procs=procs, multisegment=True)
+    def _writer(self, bulk: bool = False):
+        """The one writer (Whoosh's lock, with a timeout): Whoosh's own for a few changes, or ``bulk``, one for a
+        whole index (kb.search.bulk)."""
         try:
-            return self._write_index().writer(**options)
+            if bulk:
+                return bulk_writing.BulkWriter(self._write_index(), timeout=WRITE_TIMEOUT_S, **self._options())
+            return self._write_index().writer(timeout=WRITE_TIMEOUT_S, limitmb=WRITER_MEMORY_MB, **self._options())
         except LockError as error:
             raise SearchBusy(str(self.directory)) from error
+
+    @staticmethod
+    def _options() -> dict:
+        return {"codec": _Codec()}
 
     def _write_words(self, user_words: Iterable[str], folded: bool = False) -> None:
         """The tokenizer's user words, from labels (``folded``: label keys already)."""
@@ -257,28 +260,27 @@ class SearchIndex:
         store is left alone (another process got there first; never roll back)."""
         docs = list(docs)
         # a whole index written at once (a first build, a reindex) is analysed on every core
-        procs = min(os.cpu_count() or 1, MAX_PROCS) if len(docs) >= PARALLEL_DOCS else 1
-        parallel = procs > 1 and (rebuild or self.stamp() is None)
-        rebuild = rebuild or parallel
-        writer = self._writer(procs if parallel else 1)
+        implied = not rebuild and self.stamp() is None
+        rebuild = rebuild or implied
+        writer = self._writer(bulk=rebuild)
         try:
-            reader = writer.reader()
-            held = {f["id"]: f.get("digest") for f in reader.all_stored_fields() if f.get("id") != _STAMP_ID}
-            stamp = _stamp(next((f for f in reader.all_stored_fields() if f.get("id") == _STAMP_ID), None))
-            if not rebuild and stamp is not None and stamp[0] == store and stamp[1] >= revision:
-                writer.cancel()
+            with writer.searcher() as searcher:
+                stamp = _stamp(searcher.document(id=_STAMP_ID))
+            if (not rebuild or implied) and stamp is not None and stamp[0] == store and stamp[1] >= revision:
+                writer.cancel()  # (implied: another process built the index since ``stamp()`` found none)
                 return SyncReport(0, 0, 0, stamp[1])
             self._write_words(user_words, folded)
             wanted = {d.id: d for d in docs}
             if rebuild:
-                added, updated, deleted = len(wanted), 0, 0
                 changed = list(wanted.values())
-                for doc in changed:
-                    writer.add_document(**_fields(doc))
-                writer.add_document(**_stamp_fields(revision, store))
-                writer.commit(mergetype=writing.CLEAR)
+                _tokenizer(self.words_file, self.cache_dir)  # the user words, loaded once before the fork
+                procs = min(os.cpu_count() or 1, MAX_PROCS) if len(changed) >= PARALLEL_DOCS else 1
+                bulk_writing.write_all(writer, self._write_index(), self._options(), len(changed),
+                                       lambda i: _fields(changed[i]), _stamp_fields(revision, store),
+                                       [len(d.text) + len(d.title) for d in changed], procs)
                 self._signal_commit()
-                return SyncReport(added, updated, deleted, revision)
+                return SyncReport(len(changed), 0, 0, revision)
+            held = {f["id"]: f.get("digest") for f in writer.reader().all_stored_fields() if f.get("id") != _STAMP_ID}
             deleted = 0
             for doc_id in held.keys() - wanted.keys():
                 writer.delete_by_term("id", doc_id)

@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +171,32 @@ def _grams(folded: str) -> list[tuple[str, int]]:
             found.append((part[-1], start + len(part) - 1))
         start += len(part) + 1
     return found
+
+
+def word_positions(text: str, words_file: str = "", cache_dir: str = "") -> dict[str, list[int]]:
+    """Each word of ``text`` with its positions, as the index's ``words`` field holds them (what
+    ``_KBTokenizer("words")`` yields when Whoosh indexes ``text``, counted in one pass: kb.search.bulk)."""
+    found: dict[str, list[int]] = {}
+    position = -1
+    for word, _, _, gap in _words(text, words_file, cache_dir):
+        position += 2 if gap and position >= 0 else 1
+        at = found.get(word)
+        if at is None:
+            found[word] = [position]
+        else:
+            at.append(position)
+    return found
+
+
+def gram_counts(text: str) -> Counter[str]:
+    """Each bigram of ``text`` (and each part's last character) with how often it occurs, as the index's
+    ``grams`` field holds them (what ``_KBTokenizer("grams")`` yields, counted in one pass)."""
+    counts: Counter[str] = Counter()
+    for part in _fold(text)[0].split(TITLE_SEPARATOR):
+        if part:
+            counts.update(map(str.__add__, part, part[1:]))
+            counts[part[-1]] += 1
+    return counts
 
 
 class _KBTokenizer(Tokenizer):

@@ -1,0 +1,123 @@
+"""A whole index written at once (kb.search.bulk) holds exactly what Whoosh's own writer would write."""
+
+from __future__ import annotations
+
+import pytest
+
+import kb.search as search_module
+from kb.search import SearchDoc, SearchIndex, _fields, _stamp_fields
+from kb.search.analysis import _KBTokenizer, gram_counts, word_positions
+from kb.search.codec import _Codec
+
+TEXTS = [
+    "推动高质量发展，实施“百千万工程”。",
+    "构建“3+1+N”产业体系|第一部分|（二）产业",
+    "１＋６＋Ｎ 与 1310：全角、半角；English words and 3+2.",
+    "鸡",
+    "乡村的振兴乡村振兴乡村振兴",
+    "|标题只有|",
+    "百千萬工程（繁體）——破折号……省略号",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_one_pass_counts_are_what_the_analyzers_yield(tmp_path, text):
+    words_file = tmp_path / "words.txt"
+    words_file.write_text("百千万工程\n产业体系\n", encoding="utf-8")
+    words = _KBTokenizer("words", str(words_file), str(tmp_path))
+    expected: dict[str, list[int]] = {}
+    for token in words(text, positions=True, mode="index"):
+        expected.setdefault(token.text, []).append(token.pos)
+    assert word_positions(text, str(words_file), str(tmp_path)) == expected
+    grams: dict[str, int] = {}
+    for token in _KBTokenizer("grams")(text, mode="index"):
+        grams[token.text] = grams.get(token.text, 0) + 1
+    assert dict(gram_counts(text)) == grams
+
+
+def whoosh_written(index: SearchIndex, docs: list[SearchDoc], user_words, revision: int, store: str) -> None:
+    """The index written by Whoosh's own writer, one document at a time, as kb wrote it before the bulk writer."""
+    index._index()
+    index._write_words(user_words, folded=True)
+    writer = index._write_index().writer(codec=_Codec())
+    for doc in docs:
+        writer.add_document(**_fields(doc))
+    writer.add_document(**_stamp_fields(revision, store))
+    writer.commit()
+
+
+def contents(index: SearchIndex) -> dict:
+    """Everything the index holds, by document id rather than document number: each field's postings
+    (weights and encoded values), the field lengths, the stored fields and the key column."""
+    searcher = index._index().searcher()
+    reader = searcher.reader()
+    ids = {n: reader.stored_fields(n)["id"] for n in reader.all_doc_ids()}
+    keys = reader.column_reader("key", translate=False)
+    found: dict = {"stored": {ids[n]: reader.stored_fields(n) for n in ids},
+                   "keys": {ids[n]: keys[n] for n in ids}}
+    for fieldname in ("words", "grams", "kind", "id", "document"):
+        postings = {}
+        for term in reader.lexicon(fieldname):
+            matcher = reader.postings(fieldname, term)
+            listed = []
+            while matcher.is_active():
+                # a field without values (kind, id, document) reads b"" or None by how its segment inlined it
+                listed.append((ids[matcher.id()], matcher.weight(), matcher.value() or b""))
+                matcher.next()
+            postings[term] = sorted(listed)
+        found[fieldname] = postings
+        found[fieldname + " lengths"] = {ids[n]: reader.doc_field_length(n, fieldname) for n in ids}
+    searcher.close()
+    return found
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs):
+    docs, user_words = kb.search_docs(), sorted(kb.user_words())
+    plain = SearchIndex(tmp_path / "plain", tmp_path)
+    whoosh_written(plain, docs, user_words, 7, "s")
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    monkeypatch.setattr(search_module.os, "cpu_count", lambda: procs)
+    bulk = SearchIndex(tmp_path / "bulk", tmp_path)
+    report = bulk.sync(docs, user_words, revision=7, store="s", folded=True)
+    assert report.added == len(docs)
+    assert len(bulk._index()._segments()) == procs  # one segment a process
+    expected, written = contents(plain), contents(bulk)
+    assert len(written["stored"]) == len(docs) + 1  # and the stamp
+    for part in expected:
+        assert written[part] == expected[part], part
+    for query in ("高质量发展", "3+2", "百千萬工程", "清远鸡 品牌", "产业"):
+        assert [vars(h) for h in bulk.search(query, limit=None).hits] == \
+            [vars(h) for h in plain.search(query, limit=None).hits], query
+    assert bulk.stamp() == ("s", 7)
+    plain.close()
+    bulk.close()
+
+
+def test_a_part_that_fails_in_another_process_leaves_the_index_as_it_was(kb, tmp_path, monkeypatch):
+    docs, user_words = kb.search_docs(), kb.user_words()
+    index = SearchIndex(tmp_path / "index", tmp_path)
+    index.sync(docs, user_words, revision=3, store="s", folded=True)
+    before = {h.id for h in index.search("高质量发展", limit=None).hits}
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    monkeypatch.setattr(search_module.os, "cpu_count", lambda: 2)
+    last = docs[-1].id  # in the second half: written by the forked process
+    real = search_module._fields
+
+    def failing(doc):
+        if doc.id == last:
+            raise ValueError("a text the writer cannot take")
+        return real(doc)
+    monkeypatch.setattr(search_module, "_fields", failing)
+    with pytest.raises(RuntimeError, match="a text the writer cannot take"):
+        index.sync(docs[1:], user_words, revision=4, store="s", rebuild=True, folded=True)
+    index.close()
+    again = SearchIndex(tmp_path / "index", tmp_path)
+    assert again.stamp() == ("s", 3)
+    assert {h.id for h in again.search("高质量发展", limit=None).hits} == before
+    # and the lock was let go: the next write goes through
+    monkeypatch.setattr(search_module, "_fields", real)
+    assert again.sync(docs[1:], user_words, revision=4, store="s", rebuild=True, folded=True).added == len(docs) - 1
+    assert again.stamp() == ("s", 4)
+    again.close()
