@@ -8,13 +8,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb import searching
 from kb.config import Settings
 from kb.derive import Derived, current_entries, derive_all
 from kb.errors import IngestError, WarningsAreErrors
 from kb.ingest import SOURCE_SUFFIXES, parse_file
-from kb.knowledge import KnowledgeBase
 from kb.live import SIGNAL_FILE, signal
 from kb.model import Edit, IngestWarning, ParsedDocument, Use
+from kb.search import SearchIndex
 from kb.store import Store, make_engine
 
 
@@ -94,19 +95,21 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
     with store.engine.connect() as conn:
         seen = store.edits(conn)
     derived = derive(seen)  # outside the write lock; derived again under it only if an editor wrote meanwhile
-    revision = store.replace_content(
+    store_id = previous.get("store") or uuid.uuid4().hex
+    revision, edits, derived = store.replace_content(
         [d.document for d in parsed], all_passages, corpus,
         # the store's identity tells a search index made for another store (or an older copy) apart
-        {"corpus": fingerprint(files), "store": previous.get("store") or uuid.uuid4().hex},
-        derive, seen, derived)
+        {"corpus": fingerprint(files), "store": store_id}, derive, seen, derived)
     signal(settings.data_dir / SIGNAL_FILE, revision)  # every process here that serves the KB loads it again
     reports = [report_of(doc, [u for p in doc.passages for u in derived.uses.get(p.id, ())]) for doc in parsed]
-    if index:
-        kb = KnowledgeBase(store, settings.data_dir / "index", settings.data_dir)
+    if index:  # what was just stored, indexed as a snapshot of it would be (kb reindex), without reading it back
+        live = current_entries(corpus, edits).entries.values()
+        search_index = SearchIndex(settings.data_dir / "index", settings.data_dir)
         try:
-            kb.sync_index()
+            search_index.sync(searching.docs_of(live, all_passages, derived.uses), searching.label_keys(live),
+                              revision, store=store_id, folded=True)
         finally:
-            kb.close()
+            search_index.close()
     store.record_build(time.perf_counter() - started)
     store.engine.dispose()
     return reports

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kb.errors import InvalidRequest
 from kb.lookup import spelled_best
-from kb.model import Entry, Passage
+from kb.model import Entry, Passage, Use
+from kb.normalize import label_key
 from kb.paging import check_limit, decode_keyset, encode_keyset
 from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
 from kb.snapshot import Snapshot
@@ -23,19 +25,35 @@ def entry_doc(entry: Entry) -> SearchDoc:
 
 
 def passage_doc(snap: Snapshot, passage: Passage) -> SearchDoc:
-    cited = any(u.cited for u in snap.uses.get(passage.id, ()))
+    return _passage_doc(passage, snap.uses.get(passage.id, ()))
+
+
+def _passage_doc(passage: Passage, uses: Iterable[Use]) -> SearchDoc:
+    cited = any(u.cited for u in uses)
     return SearchDoc("passage", passage.id, passage.document, passage.text, TITLE_SEPARATOR.join(passage.section),
                      CITED_BOOST if cited else 1.0)
 
 
 def search_docs(snap: Snapshot) -> list[SearchDoc]:
     """Every entry and passage as the search index holds it."""
-    return [entry_doc(e) for e in snap.entries.values()] + [passage_doc(snap, p) for p in snap.passages.values()]
+    return docs_of(snap.entries.values(), snap.passages.values(), snap.uses)
+
+
+def docs_of(entries: Iterable[Entry], passages: Iterable[Passage],
+            uses: Mapping[str, Iterable[Use]]) -> list[SearchDoc]:
+    """What ``search_docs`` gives for a snapshot of these live entries, passages and uses (by passage): a build
+    indexes what it has just stored without reading it back."""
+    return [entry_doc(e) for e in entries] + [_passage_doc(p, uses.get(p.id, ())) for p in passages]
 
 
 def user_words(snap: Snapshot) -> list[str]:
     """Every label key of every entry: user words of the search tokenizer (folded already)."""
     return list(snap.by_key)
+
+
+def label_keys(entries: Iterable[Entry]) -> list[str]:
+    """``user_words`` of a snapshot of these live entries."""
+    return list(dict.fromkeys(label_key(label.text) for entry in entries for label in entry.labels))
 
 
 _PARTS = re.compile(r'"[^"]+"|“[^”]+”|\S+')  # as kb.search.query reads a query: quoted phrases, words

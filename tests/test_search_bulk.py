@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 import kb.search as search_module
+from kb.build import build
+from kb.knowledge import KnowledgeBase
 from kb.search import SearchDoc, SearchIndex, _fields, _stamp_fields
 from kb.search.analysis import _KBTokenizer, gram_counts, word_positions
 from kb.search.codec import _Codec
+from tests.conftest import REPORTS, make_settings
 
 TEXTS = [
     "推动高质量发展，实施“百千万工程”。",
@@ -72,6 +77,16 @@ def contents(index: SearchIndex) -> dict:
     return found
 
 
+def segment_files(index: SearchIndex) -> dict[str, bytes]:
+    """The files of an index of one segment, by kind (postings, terms, lengths, stored fields, columns)."""
+    storage = index._index().storage
+    [segment] = index._index()._segments()
+    inner = segment.open_compound_file(storage)
+    found = {name.split(".", 1)[1]: inner.open_file(name).read() for name in inner.list()}
+    inner.close()
+    return found
+
+
 @pytest.mark.parametrize("procs", [1, 2])
 def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs):
     docs, user_words = kb.search_docs(), sorted(kb.user_words())
@@ -87,6 +102,11 @@ def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeyp
     assert len(written["stored"]) == len(docs) + 1  # and the stamp
     for part in expected:
         assert written[part] == expected[part], part
+    if procs == 1:  # one segment either way: the same bytes, posting blocks and their statistics included
+        plain_files, bulk_files = segment_files(plain), segment_files(bulk)
+        assert plain_files.keys() == bulk_files.keys() and len(plain_files) >= 4, plain_files.keys()
+        for kind in plain_files:
+            assert bulk_files[kind] == plain_files[kind], kind
     for query in ("高质量发展", "3+2", "百千萬工程", "清远鸡 品牌", "产业"):
         assert [vars(h) for h in bulk.search(query, limit=None).hits] == \
             [vars(h) for h in plain.search(query, limit=None).hits], query
@@ -121,3 +141,41 @@ def test_a_part_that_fails_in_another_process_leaves_the_index_as_it_was(kb, tmp
     assert again.sync(docs[1:], user_words, revision=4, store="s", rebuild=True, folded=True).added == len(docs) - 1
     assert again.stamp() == ("s", 4)
     again.close()
+
+
+def test_a_build_indexes_what_a_reindex_of_the_store_would(tmp_path, monkeypatch):
+    """A build indexes the entries and passages it has just stored without reading the store back: the same
+    index as ``kb reindex`` makes from the store, editors' changes included (an edited definition, a deleted
+    entry, an editor's own entry with a label of its own)."""
+    settings = make_settings(tmp_path, {"qingcheng-2024": REPORTS["qingcheng-2024"]})
+    build(settings)
+    kb = KnowledgeBase.open(settings)
+    [first, second] = kb.entries()[:2]
+    kb.update_entry(first.id, {"definition": "编辑改过的定义：推动城乡区域协调发展。"}, 0, "alice")
+    kb.delete_entry(second.id, 0, "alice")
+    own = kb.create_entry({"headword": "编辑词条", "definition": "只在编辑里有的词条，提到百千万工程。",
+                           "labels": ["编辑词条", "编辑简称"]}, "alice")
+    kb.close()
+    # a build writes a missing index whole (else only what changed: an editor's write leaves the texts that only
+    # its new or removed user words would cut otherwise as they were, and a build finds their digests the same)
+    shutil.rmtree(settings.data_dir / "index")
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)  # and written by two processes
+    monkeypatch.setattr(search_module.os, "cpu_count", lambda: 2)
+    build(settings)
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    built_words = (settings.data_dir / "index" / "words.txt").read_text(encoding="utf-8")
+    built = contents(index)
+    index.close()
+    assert built["stored"][first.id]["text"] == f"{first.headword}：编辑改过的定义：推动城乡区域协调发展。"
+    assert built["stored"][own.id]["text"].startswith("编辑词条：")
+    assert second.id not in built["stored"]
+    assert "编辑简称" in built_words.split("\n")
+    kb = KnowledgeBase.open(settings)
+    kb.sync_index(rebuild=True)
+    kb.close()
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    assert (settings.data_dir / "index" / "words.txt").read_text(encoding="utf-8") == built_words
+    again = contents(index)
+    index.close()
+    for part in built:
+        assert again[part] == built[part], part

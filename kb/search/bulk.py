@@ -98,6 +98,15 @@ class BulkWriter(SegmentWriter):
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r}: term vectors and spelling fields are not written here")
 
+    def _flush_segment(self):
+        """Whoosh's, with the pool's postings handed to the codec a term at a time (kb.search.codec)."""
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        self.fieldwriter.add_terms(self.schema, lengths, self.pool.fields, self.docnum)
+        self.fieldwriter.close()
+        if lengths is not None:
+            lengths.close()
+
     def add_document(self, **fields):
         self._check_state()
         perdoc, schema, docnum, pool = self.perdocwriter, self.schema, self.docnum, self.pool

@@ -34,6 +34,26 @@ class _PostingsWriter(W3PostingsWriter):
             return terminfo
         return super().finish_postings()
 
+    def add_postings_of(self, ids, weights, values, lengths):
+        """``add_posting`` for each of a term's postings (in document order, the term just started), a block at
+        a time: the same blocks, statistics and values, without a Python call per posting."""
+        limit = self._blocklimit
+        for start in range(0, len(ids), limit):
+            if len(self._ids) >= limit:
+                self._write_block()
+            stop = start + limit
+            block = weights[start:stop]
+            self._ids.extend(ids[start:stop])
+            self._weights.extend(block)
+            self._maxweight = max(self._maxweight, max(block))
+            self._values.extend(v for v in values[start:stop] if v)  # as add_posting: empty values are left out
+            known = [n for n in lengths[start:stop] if n]
+            if known:
+                low = min(known)
+                if self._minlength is None or low < self._minlength:
+                    self._minlength = low
+                self._maxlength = max(self._maxlength, max(known))
+
 
 class _Lengths:
     """A document's field length, read once per field rather than once per posting."""
@@ -52,6 +72,22 @@ class _Lengths:
 class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema, lengths, items):
         return super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+    def add_terms(self, schema, lengths, fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]],
+                  doc_count: int) -> None:
+        """What ``add_postings`` writes, from postings already grouped by field and term (each term's in document
+        order: kb.search.bulk), a term at a time instead of a posting at a time."""
+        for fieldname in sorted(fields):
+            terms = fields[fieldname]
+            field_lengths = [lengths.doc_field_length(d, fieldname) if lengths else 0 for d in range(doc_count)]
+            self.start_field(fieldname, schema[fieldname])
+            for btext in sorted(terms):
+                docnums, weights, values = zip(*terms[btext], strict=True)
+                self.start_term(btext)
+                self._postwriter.add_postings_of(docnums, weights, [v or b"" for v in values],
+                                                 [field_lengths[d] for d in docnums])
+                self.finish_term()
+            self.finish_field()
 
 
 class _LeafMatcher(W3LeafMatcher):

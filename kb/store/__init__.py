@@ -95,10 +95,10 @@ class Store:
     # -- a build ---------------------------------------------------------------------------------
     def replace_content(self, docs: list[Document], all_passages: list[Passage], corpus: list[Entry],
                         info: dict[str, str], derive: Callable[[list[Edit]], Derived], seen: list[Edit],
-                        derived: Derived) -> int:
-        """Replace every document, passage and entry in one transaction, as the next revision (returned).
-        ``derived`` was derived with the edits ``seen``; if an editor wrote since, it is derived again with
-        ``derive`` under the write lock, so a build never loses an edit."""
+                        derived: Derived) -> tuple[int, list[Edit], Derived]:
+        """Replace every document, passage and entry in one transaction, as the next revision. ``derived`` was
+        derived with the edits ``seen``; if an editor wrote since, it is derived again with ``derive`` under the
+        write lock, so a build never loses an edit. Returns the revision, the edits and what was derived."""
         with self.engine.begin() as conn:
             revision = next_revision(conn)
             now = self.edits(conn)
@@ -138,7 +138,7 @@ class Store:
             _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
             log_change(conn, revision, "build", entries=before.keys() - {e.id for e in corpus},
                        summary=_summary(before, corpus))
-        return revision
+        return revision, now, derived
 
     def record_build(self, seconds: float) -> None:
         """Note how long the last build took, from parsing to the index (a fact about it, not content: it
