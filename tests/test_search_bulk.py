@@ -10,7 +10,7 @@ import kb.search as search_module
 from kb.build import build
 from kb.knowledge import KnowledgeBase
 from kb.search import SearchDoc, SearchIndex, _fields, _stamp_fields
-from kb.search.analysis import _KBTokenizer, gram_counts, word_positions
+from kb.search.analysis import _JIEBA_BLOCK, _RUNS, _cut, _fold, _KBTokenizer, _tokenizer, gram_counts, word_positions
 from kb.search.codec import _Codec
 from tests.conftest import REPORTS, make_settings
 
@@ -179,3 +179,17 @@ def test_a_build_indexes_what_a_reindex_of_the_store_would(tmp_path, monkeypatch
     index.close()
     for part in built:
         assert again[part] == built[part], part
+
+
+def test_the_direct_dag_cut_is_what_jiebas_cut_gives(tmp_path):
+    """Runs of Chinese characters are cut by jieba's DAG straight away where cut() would hand it the run whole;
+    the words are those cut() gives, for every run of the three reports and for runs with characters outside
+    jieba's block (CJK extension A, compatibility ideographs, the end of the unified block)."""
+    tokenizer = _tokenizer("", str(tmp_path))
+    texts = [path.read_text(encoding="utf-8") for path in REPORTS.values()]
+    texts.append("发展㐀㐁经济，豈更车輛，鿖鿗研究，乡村振兴")
+    runs = {run.group(0) for text in texts for run in _RUNS.finditer(_fold(text)[0]) if len(run.group(0)) > 1}
+    direct = [run for run in runs if _JIEBA_BLOCK.fullmatch(run)]
+    assert len(direct) > 1000 and len(runs) - len(direct) >= 3  # both ways are taken
+    for run in runs:
+        assert _cut(tokenizer, run) == list(tokenizer.cut(run)), run
