@@ -15,7 +15,7 @@ from kb.errors import IngestError, WarningsAreErrors
 from kb.ingest import SOURCE_SUFFIXES, parse_file
 from kb.live import SIGNAL_FILE, signal
 from kb.model import Edit, IngestWarning, ParsedDocument, Use
-from kb.search import SearchIndex
+from kb.search import Prepared, SearchIndex
 from kb.store import Store, make_engine
 
 
@@ -94,22 +94,42 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
 
     with store.engine.connect() as conn:
         seen = store.edits(conn)
-    derived = derive(seen)  # outside the write lock; derived again under it only if an editor wrote meanwhile
     store_id = previous.get("store") or uuid.uuid4().hex
-    revision, edits, derived = store.replace_content(
-        [d.document for d in parsed], all_passages, corpus,
-        # the store's identity tells a search index made for another store (or an older copy) apart
-        {"corpus": fingerprint(files), "store": store_id}, derive, seen, derived)
-    signal(settings.data_dir / SIGNAL_FILE, revision)  # every process here that serves the KB loads it again
-    reports = [report_of(doc, [u for p in doc.passages for u in derived.uses.get(p.id, ())]) for doc in parsed]
-    if index:  # what was just stored, indexed as a snapshot of it would be (kb reindex), without reading it back
-        live = current_entries(corpus, edits).entries.values()
-        search_index = SearchIndex(settings.data_dir / "index", settings.data_dir)
-        try:
-            search_index.sync(searching.docs_of(live, all_passages, derived.uses), searching.label_keys(live),
-                              revision, store=store_id, folded=True)
-        finally:
+    search_index = SearchIndex(settings.data_dir / "index", settings.data_dir) if index else None
+    try:
+        # a missing index is written whole in other processes while this one derives and stores (the revision,
+        # known at the end, is stamped when it is committed); else only what changed, once stored
+        prepared: Prepared | None = None
+        if search_index is not None and search_index.stamp() is None:
+            live = current_entries(corpus, seen).entries
+            early = searching.docs_of(live, all_passages)
+            prepared = search_index.prepare(early, searching.label_keys(live.values()), folded=True)
+        derived = derive(seen)  # outside the write lock; derived again under it only if an editor wrote meanwhile
+        revision, edits, derived = store.replace_content(
+            [d.document for d in parsed], all_passages, corpus,
+            # the store's identity tells a search index made for another store (or an older copy) apart
+            {"corpus": fingerprint(files), "store": store_id}, derive, seen, derived)
+        signal(settings.data_dir / SIGNAL_FILE, revision)  # every process here that serves the KB loads it again
+        if search_index is not None:
+            # what was just stored, as a snapshot of it would be indexed (kb reindex), without reading it back
+            live = current_entries(corpus, edits).entries
+            docs, words = searching.docs_of(live, all_passages), searching.label_keys(live.values())
+            if prepared is not None:
+                written, prepared = prepared, None
+                written.commit(revision, store_id)
+                if edits != seen:  # an editor wrote while the index was being written: the texts that changed
+                    before = {d.id: d.digest for d in early}
+                    search_index.update([d for d in docs if before.get(d.id) != d.digest],
+                                        sorted(before.keys() - {d.id for d in docs}), words, revision,
+                                        store=store_id, folded=True)
+            else:
+                search_index.sync(docs, words, revision, store=store_id, folded=True)
+    finally:
+        if prepared is not None:
+            prepared.cancel()
+        if search_index is not None:
             search_index.close()
+    reports = [report_of(doc, [u for p in doc.passages for u in derived.uses.get(p.id, ())]) for doc in parsed]
     store.record_build(time.perf_counter() - started)
     store.engine.dispose()
     return reports

@@ -45,9 +45,14 @@ def passage_uses(passage: Passage, matcher: Matcher, entries: Mapping[str, Entry
             ambiguous.update(named)
         for target in named:
             spans.setdefault(target, []).append((match.start, match.end))
-    cited = {f"{passage.document}:{c.number}" for c in passage.citations} & entries.keys()
+    cited = cited_entries(passage, entries)
     return [Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ())), entry in ambiguous)
             for entry in sorted(cited | spans.keys(), key=order)]
+
+
+def cited_entries(passage: Passage, entries: Mapping[str, Entry]) -> set[str]:
+    """The entries the passage's markers cite: those of its report with the numbers they give."""
+    return {f"{passage.document}:{c.number}" for c in passage.citations} & entries.keys()
 
 
 def related_of(entry: Entry, matcher: Matcher, entries: Mapping[str, Entry],

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kb.derive import cited_entries
 from kb.errors import InvalidRequest
 from kb.lookup import spelled_best
-from kb.model import Entry, Passage, Use
+from kb.model import Entry, Passage
 from kb.normalize import label_key
 from kb.paging import check_limit, decode_keyset, encode_keyset
 from kb.search import TITLE_SEPARATOR, SearchDoc, SearchIndex
@@ -25,25 +26,25 @@ def entry_doc(entry: Entry) -> SearchDoc:
 
 
 def passage_doc(snap: Snapshot, passage: Passage) -> SearchDoc:
-    return _passage_doc(passage, snap.uses.get(passage.id, ()))
+    return _passage_doc(passage, any(u.cited for u in snap.uses.get(passage.id, ())))
 
 
-def _passage_doc(passage: Passage, uses: Iterable[Use]) -> SearchDoc:
-    cited = any(u.cited for u in uses)
+def _passage_doc(passage: Passage, cited: bool) -> SearchDoc:
     return SearchDoc("passage", passage.id, passage.document, passage.text, TITLE_SEPARATOR.join(passage.section),
                      CITED_BOOST if cited else 1.0)
 
 
 def search_docs(snap: Snapshot) -> list[SearchDoc]:
     """Every entry and passage as the search index holds it."""
-    return docs_of(snap.entries.values(), snap.passages.values(), snap.uses)
+    return [entry_doc(e) for e in snap.entries.values()] + [passage_doc(snap, p) for p in snap.passages.values()]
 
 
-def docs_of(entries: Iterable[Entry], passages: Iterable[Passage],
-            uses: Mapping[str, Iterable[Use]]) -> list[SearchDoc]:
-    """What ``search_docs`` gives for a snapshot of these live entries, passages and uses (by passage): a build
-    indexes what it has just stored without reading it back."""
-    return [entry_doc(e) for e in entries] + [_passage_doc(p, uses.get(p.id, ())) for p in passages]
+def docs_of(entries: Mapping[str, Entry], passages: Iterable[Passage]) -> list[SearchDoc]:
+    """What ``search_docs`` gives for a snapshot of these live entries (by id) and passages, before their uses
+    are derived (whether a passage cites an entry needs only its markers): a build indexes what it stores while
+    it derives and stores it."""
+    return [entry_doc(e) for e in entries.values()] + [_passage_doc(p, bool(cited_entries(p, entries)))
+                                                       for p in passages]
 
 
 def user_words(snap: Snapshot) -> list[str]:

@@ -12,6 +12,7 @@ from kb.knowledge import KnowledgeBase
 from kb.search import SearchDoc, SearchIndex, _fields, _stamp_fields
 from kb.search.analysis import _JIEBA_BLOCK, _RUNS, _cut, _fold, _KBTokenizer, _tokenizer, gram_counts, word_positions
 from kb.search.codec import _Codec
+from kb.store import Store, make_engine
 from tests.conftest import REPORTS, make_settings
 
 TEXTS = [
@@ -72,7 +73,9 @@ def contents(index: SearchIndex) -> dict:
                 matcher.next()
             postings[term] = sorted(listed)
         found[fieldname] = postings
-        found[fieldname + " lengths"] = {ids[n]: reader.doc_field_length(n, fieldname) for n in ids}
+        # (the stamp has no text: a segment of the stamp alone has no lengths, and reads None for 0)
+        found[fieldname + " lengths"] = {ids[n]: reader.doc_field_length(n, fieldname) for n in ids
+                                         if ids[n] != "~stamp"}
     searcher.close()
     return found
 
@@ -193,3 +196,52 @@ def test_the_direct_dag_cut_is_what_jiebas_cut_gives(tmp_path):
     assert len(direct) > 1000 and len(runs) - len(direct) >= 3  # both ways are taken
     for run in runs:
         assert _cut(tokenizer, run) == list(tokenizer.cut(run)), run
+
+
+def test_an_edit_while_a_build_stores_is_in_the_index_the_build_writes(tmp_path, monkeypatch):
+    """A build writes a missing index in other processes while it derives and stores; an editor who writes in
+    that time (the build derives again under the store's lock) finds the edit in the index too."""
+    settings = make_settings(tmp_path, {"qingcheng-2024": REPORTS["qingcheng-2024"]})
+    build(settings, index=False)  # a store and no index: the next build writes it whole, alongside
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    original = Store.replace_content
+    edited = []
+
+    def an_editor_first(self, *args, **kwargs):
+        editor = KnowledgeBase(Store(make_engine(settings.database_url)), None, settings.data_dir)
+        entry = editor.entries()[0]
+        editor.update_entry(entry.id, {"definition": "构建期间改写的定义，独一无二。"}, 0, "bob")
+        editor.close()
+        edited.append(entry.id)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "replace_content", an_editor_first)
+    build(settings)
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    store = Store(make_engine(settings.database_url))
+    assert index.stamp() == (store.info()["store"], int(store.info()["revision"]))
+    assert [h.id for h in index.search("构建期间改写", limit=None).hits] == edited
+    assert index.search("百千万工程", limit=None).total > 5  # and the rest of the corpus
+    index.close()
+    store.engine.dispose()
+
+
+def test_a_build_that_fails_to_store_lets_go_of_the_index_it_was_writing(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path, {"qingcheng-2024": REPORTS["qingcheng-2024"]})
+    monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    original = Store.replace_content
+
+    def failing(self, *args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Store, "replace_content", failing)
+    with pytest.raises(RuntimeError, match="went away"):
+        build(settings)
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    assert index.stamp() is None  # nothing was committed
+    index.close()
+    monkeypatch.setattr(Store, "replace_content", original)
+    build(settings)  # the lock was let go: the next build writes the index
+    index = SearchIndex(settings.data_dir / "index", settings.data_dir)
+    assert index.stamp() is not None and index.search("百千万工程", limit=None).total > 5
+    index.close()

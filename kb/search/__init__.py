@@ -302,6 +302,26 @@ class SearchIndex:
                 writer.cancel()
             raise
 
+    def prepare(self, docs: Iterable[SearchDoc], user_words: Iterable[str], folded: bool = False) -> "Prepared | None":
+        """Start writing the whole index of ``docs`` now, in other processes, for a revision not known yet: a build
+        stores its content meanwhile, then commits the index at the revision the store gave it. The index's
+        lock is held from here to the commit (or ``cancel``). None where it does not pay: fewer than
+        ``PARALLEL_DOCS`` texts (then ``sync`` once the revision is known)."""
+        docs = list(docs)
+        if len(docs) < PARALLEL_DOCS:
+            return None
+        writer = self._writer(bulk=True)
+        try:
+            self._write_words(user_words, folded)
+            _tokenizer(self.words_file, self.cache_dir)  # the user words, loaded once before the fork
+            procs = min(os.cpu_count() or 1, MAX_PROCS)
+            parts = bulk_writing._share(len(docs), [len(d.text) + len(d.title) for d in docs], procs)
+            writing = bulk_writing.Writing(self._write_index(), self._options(), lambda i: _fields(docs[i]), parts)
+        except BaseException:
+            writer.cancel()
+            raise
+        return Prepared(self, writer, writing, len(docs))
+
     def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str] | None,
                revision: int, store: str = "", folded: bool = False) -> bool:
         """Apply a few changes (an editor's write) in one short commit; False (nothing done) if the index holds
@@ -406,6 +426,23 @@ class SearchIndex:
         holds a part as typed is graded afterwards (kb.search.ranking), from the folded text."""
         pieces = [t.query(self.words_file, self.cache_dir) for t in dict.fromkeys(t for p in parts for t in p.terms)]
         return pieces[0] if len(pieces) == 1 else Q.And(pieces)
+
+
+class Prepared:
+    """A whole index being written (``SearchIndex.prepare``): ``commit`` it at a revision, or ``cancel`` it."""
+
+    def __init__(self, index: SearchIndex, writer, writing: bulk_writing.Writing, count: int):
+        self._index, self._writer, self._writing, self._count = index, writer, writing, count
+
+    def commit(self, revision: int, store: str = "") -> SyncReport:
+        self._writing.commit(self._writer, _stamp_fields(revision, store))
+        self._index._signal_commit()
+        return SyncReport(self._count, 0, 0, revision)
+
+    def cancel(self) -> None:
+        self._writing.cancel()
+        if not self._writer.is_closed:
+            self._writer.cancel()
 
 
 def _hit(stored: dict, score: float, graded: Grade) -> Hit:

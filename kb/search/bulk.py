@@ -175,6 +175,61 @@ def _child(ix, options: dict, fields_of: Callable[[int], Fields], part: range, c
         conn.close()
 
 
+class Writing:
+    """Segments being written by forked processes, one for each run of documents in ``parts`` (read from this
+    process's memory through ``fields_of``), until they are committed together or dropped."""
+
+    def __init__(self, ix, options: dict, fields_of: Callable[[int], Fields], parts: Sequence[range]):
+        self._children = []
+        context = multiprocessing.get_context("fork")
+        try:
+            for part in parts:
+                receive, send = context.Pipe(duplex=False)
+                child = context.Process(target=_child, args=(ix, options, fields_of, part, send), daemon=True)
+                child.start()
+                send.close()
+                self._children.append((child, receive))
+        except BaseException:
+            self.cancel()
+            raise
+
+    def commit(self, writer: BulkWriter, last: Fields, fields_of: Callable[[int], Fields] | None = None,
+               own: range = range(0)) -> None:
+        """Make the index hold exactly the documents of every part, then those of ``own`` (written here) and
+        ``last``, every earlier segment dropped, in one commit of ``writer`` (which holds the index's lock).
+        Raises if a part failed, leaving the index as it was."""
+        try:
+            for i in own:
+                writer.add_document(**fields_of(i))  # type: ignore[misc]
+            writer.add_document(**last)
+            segments = [writer._finalize_segment()]
+            for child, receive in self._children:
+                try:
+                    status, found = receive.recv()
+                except EOFError:
+                    status, found = "error", f"a writing process ended with code {child.exitcode} before its segment"
+                child.join()
+                if status != "ok":
+                    raise RuntimeError(f"writing the index failed in another process:\n{found}")
+                segments.append(found)
+            writer._commit_toc(segments)
+            writer._finish()
+        except BaseException:
+            self.cancel()
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Stop the processes (their segments' files are left for the next commit to clean away)."""
+        for child, receive in self._children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receive.close()
+        self._children = []
+
+
 def write_all(writer: BulkWriter, ix, options: dict, count: int, fields_of: Callable[[int], Fields], last: Fields,
               weights: Sequence[int], procs: int = 1) -> None:
     """Make the index hold exactly the ``count`` documents ``fields_of(i)`` and then ``last`` (every earlier
@@ -183,35 +238,9 @@ def write_all(writer: BulkWriter, ix, options: dict, count: int, fields_of: Call
     same time by forked processes, opening ``ix`` with the writer's ``options`` (its codec). Raises if any part
     fails, leaving the index as it was."""
     parts = _share(count, weights, max(1, procs))
-    children = []
     try:
-        context = multiprocessing.get_context("fork")
-        for part in parts[1:]:
-            receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=_child, args=(ix, options, fields_of, part, send), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, receive))
-        for i in parts[0] if parts else ():
-            writer.add_document(**fields_of(i))
-        writer.add_document(**last)
-        segments = [writer._finalize_segment()]
-        for child, receive in children:
-            try:
-                status, found = receive.recv()
-            except EOFError:
-                status, found = "error", f"a writing process ended with code {child.exitcode} before its segment"
-            child.join()
-            if status != "ok":
-                raise RuntimeError(f"writing the index failed in another process:\n{found}")
-            segments.append(found)
-        writer._commit_toc(segments)
-        writer._finish()
+        writing = Writing(ix, options, fields_of, parts[1:])
     except BaseException:
-        for child, _ in children:
-            if child.is_alive():
-                child.terminate()
-            child.join()
-        if not writer.is_closed:
-            writer.cancel()
+        writer.cancel()
         raise
+    writing.commit(writer, last, fields_of, parts[0] if parts else range(0))
