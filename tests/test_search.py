@@ -745,6 +745,66 @@ def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
     index.close()
 
 
+def test_pages_among_many_copies_of_one_text_are_those_of_the_full_search(tmp_path, monkeypatch):
+    """Copies of a text (the same passage in many reports) share a bound: topk scores those of them whose ids
+    come first, and the pages, cursors and totals are still those of the full search."""
+    index = SearchIndex(tmp_path / "index", tmp_path)
+    texts = ["推动高质量发展，发展产业。", "高质量发展是首要任务。", "全面推进乡村振兴，推动发展。"]
+    passages = [SearchDoc("passage", f"r{i % 37}:p{i}", f"r{i % 37}", texts[i % 3], "发展规划" if i % 7 == 0 else "",
+                          1.5 if i % 11 == 0 else 1.0) for i in range(300)]
+    entries = [SearchDoc("entry", f"r{i}:e", f"r{i}", "高质量发展：发展", "高质量发展", 2.0) for i in range(20)]
+    index.sync(passages + entries, ["高质量发展"], revision=1)
+    index.update([SearchDoc("passage", "r0:p0", "r0", "改写：发展。")], ["r1:p1"], None, revision=2)
+    monkeypatch.setattr(search_module.topk, "FAST_FROM", 0)
+    for query in ("发展", "高质量发展", "推动发展", "“高质量发展”", "乡村振兴 发展"):
+        for limit in (1, 3, 10):
+            for filters in ({}, {"kind": "passage"}, {"document": "r3"}):
+                fast = pages(index, query, limit, **filters)
+                with monkeypatch.context() as full:
+                    full.setattr(search_module.topk, "top", lambda *args: None)
+                    assert pages(index, query, limit, **filters) == fast, (query, limit, filters)
+    index.close()
+
+
+def test_skipping_by_the_heads_of_blocks_stands_where_reading_them_does(kb):
+    """A posting list's matcher given its blocks' last ids and positions skips to the same postings, with the
+    same weights, as one that reads every head between."""
+    from kb.search.codec import _LeafMatcher
+
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    for fieldname, text in (("grams", "发展"), ("words", "发展"), ("grams", "建设"), ("words", "建设")):
+        term = reader.schema[fieldname].to_bytes(text)
+        blocks = search_module.topk._blocks_of(reader, fieldname, term)
+        docnums, _ = search_module.topk.listed(reader, fieldname, text)
+        assert blocks is not None and len(blocks[0]) > 1, (fieldname, text)  # several blocks: a real skip
+        targets = docnums[::37] + [docnums[-1], docnums[-1] + 1]
+        plain, jumping = (reader.postings(fieldname, term) for _ in range(2))
+        assert isinstance(jumping, _LeafMatcher)
+        jumping._blocks = blocks
+        for target in targets:
+            if not plain.is_active():
+                assert not jumping.is_active()
+                break
+            plain.skip_to(target)
+            jumping.skip_to(target)
+            assert plain.is_active() == jumping.is_active()
+            if plain.is_active():
+                assert (plain.id(), plain.weight(), plain.value()) == (jumping.id(), jumping.weight(), jumping.value())
+
+
+def test_the_texts_holding_keys_in_the_mapping_are_those_holding_them_in_the_column(kb):
+    """topk searches the mapped key column for a key of three characters or more in every candidate at once:
+    the texts it finds are those whose folded fields, read from the column, hold it."""
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    keys = search_module.topk.SegmentCache().keys(reader)
+    everyone = list(range(reader.doc_count_all()))
+    for wanted in (["高质量"], ["百千万工程"], ["3+2"], ["高质量", "发展"], ["乡村振兴", "不在任何文本里"]):
+        encoded = [k.encode() for k in wanted]
+        assert keys.holding(everyone, encoded) == [d for d in everyone if keys._holds(d, encoded)], wanted
+        assert bool(keys.holding(everyone, encoded)) == ("不在任何文本里" not in wanted), wanted
+    assert keys._mapping is not None  # the mapped path was the one compared
+
+
 def test_the_texts_holding_a_key_are_those_its_query_matches(kb, monkeypatch):
     """An editor's write asks which texts hold an entry's names (SearchIndex.containing): read from the posting
     lists, they are the texts that the key's query matches and that hold it, as before."""

@@ -57,9 +57,14 @@ class _FieldWriter(W3FieldWriter):
 class _LeafMatcher(W3LeafMatcher):
     """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
     (a search that scores a few texts of a long list skips to each of them), and reading a block's head and
-    data straight from the mapped file (kb.search.storage) rather than through its file interface."""
+    data straight from the mapped file (kb.search.storage) rather than through its file interface. Given each
+    block's last id and position (``_blocks``), it skips to a block by bisection too, not reading the heads
+    between."""
+
+    _blocks: tuple[list[int], list[int]] | None = None  # each block's last id and position, when a reader knows them
 
     def _goto(self, position):
+        self._position = position
         buf = getattr(self._postfile, "_buf", None)
         if buf is None:  # a file read without mmap (a writer's)
             return super()._goto(position)
@@ -91,7 +96,15 @@ class _LeafMatcher(W3LeafMatcher):
         if targetid <= self.id():
             return
         if targetid > self._maxid:
-            self._skip_to_block(lambda: targetid > self._maxid)
+            if self._blocks is None:
+                self._skip_to_block(lambda: targetid > self._maxid)
+            else:  # straight to the block that holds it (kb.search.topk reads the blocks' heads once a query)
+                last, positions = self._blocks
+                at = bisect_left(last, targetid)
+                if at == len(last):
+                    self._atend = True
+                else:
+                    self._goto(positions[at])
             if not self.is_active():
                 return
         if self._ids is None:
