@@ -4,6 +4,7 @@ the index as a derived, stamped copy of the store that other processes and edito
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import shutil
 import subprocess
@@ -730,6 +731,45 @@ def test_a_page_read_from_the_posting_lists_is_the_page_of_the_full_search(kb, m
     assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
 
 
+def test_pages_bounded_by_the_words_own_weights_are_those_of_the_full_search(kb, monkeypatch):
+    """When many hits have been scored, topk bounds a word by its own weights instead of its bigrams' (the words'
+    postings read then): at once, here, for every query, and the pages are still those of the full search."""
+    monkeypatch.setattr(search_module.topk, "REFINE_AFTER", 0)
+    assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
+
+
+def test_every_bound_is_at_least_the_score_whoosh_gives(kb):
+    """topk's bounds, from the bigrams' weights and from the words' own, are at least each candidate's score."""
+    topk = search_module.topk
+    index = kb.search_index
+    searcher = index._searcher()
+    weighting = searcher.weighting
+    tight = 0
+    for query in PAGED_QUERIES:
+        parts = search_module.parse_query(query, index.words_file, index.cache_dir)
+        plans = index._plans(parts)
+        if plans is None:
+            continue
+        long_keys = [p.key.encode() for p in plans if len(p.key) > 2]
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            found = topk._candidates(reader, plans, [], index._segments, weighting, long_keys, {})
+            if found is None:
+                continue
+            live, leaves = found
+            exact = [([topk._word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
+                     for leaf in leaves]
+            scores = topk._score(searcher, index._query(parts), [offset + d for d in live])
+            for bounds in (topk._bounds(reader, live, leaves, index._segments, weighting),
+                           topk._bounds(reader, live, exact, index._segments, weighting)):
+                for docnum, bound in zip(live, bounds, strict=True):
+                    score = scores[offset + docnum]
+                    assert bound * (1 + topk.SLACK) + topk.SLACK >= score, (query, docnum, bound, score)
+            refined = topk._bounds(reader, live, exact, index._segments, weighting)
+            tight += sum(abs(refined[i] - scores[offset + d]) < 1e-9 for i, d in enumerate(live))
+    assert tight  # the words' own weights make some bounds the score itself
+
+
 def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
     """After updates (documents deleted in one segment and written again in others) the pages are still those
     of the full search."""
@@ -756,7 +796,8 @@ def test_pages_among_many_copies_of_one_text_are_those_of_the_full_search(tmp_pa
     index.sync(passages + entries, ["高质量发展"], revision=1)
     index.update([SearchDoc("passage", "r0:p0", "r0", "改写：发展。")], ["r1:p1"], None, revision=2)
     monkeypatch.setattr(search_module.topk, "FAST_FROM", 0)
-    for query in ("发展", "高质量发展", "推动发展", "“高质量发展”", "乡村振兴 发展"):
+    for query, refine in itertools.product(("发展", "高质量发展", "推动发展", "“高质量发展”", "乡村振兴 发展"), (0, 4)):
+        monkeypatch.setattr(search_module.topk, "REFINE_AFTER", refine)
         for limit in (1, 3, 10):
             for filters in ({}, {"kind": "passage"}, {"document": "r3"}):
                 fast = pages(index, query, limit, **filters)
@@ -790,6 +831,33 @@ def test_skipping_by_the_heads_of_blocks_stands_where_reading_them_does(kb):
             assert plain.is_active() == jumping.is_active()
             if plain.is_active():
                 assert (plain.id(), plain.weight(), plain.value()) == (jumping.id(), jumping.weight(), jumping.value())
+
+
+def test_postings_read_from_the_pickles_bytes_are_those_unpickled(kb, monkeypatch):
+    """topk reads a block's docnums and weights from its pickle's bytes, skipping the positions: for every posting
+    list of the index (that is not inlined in the term table) they are those Whoosh unpickles."""
+    topk = search_module.topk
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    read = topk._block
+    fast = [0]
+
+    def counting(data, count):
+        found = read(data, count)
+        fast[0] += found is not None
+        return found
+
+    lists = 0
+    for fieldname in ("grams", "words"):
+        for term in reader.lexicon(fieldname):
+            if reader.doc_frequency(fieldname, term) <= 32:  # inlined
+                continue
+            text = term.decode("utf-8")
+            monkeypatch.setattr(topk, "_block", counting)
+            ours = topk.listed(reader, fieldname, text)
+            monkeypatch.setattr(topk, "_block", lambda data, count: None)
+            assert topk.listed(reader, fieldname, text) == ours, (fieldname, text)
+            lists += 1
+    assert lists > 100 and fast[0] > lists  # most blocks were read from their bytes
 
 
 def test_the_texts_holding_keys_in_the_mapping_are_those_holding_them_in_the_column(kb):

@@ -23,6 +23,7 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 from __future__ import annotations
 
 import heapq
+import struct
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from kb.search.storage import MappedFile
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
 FAST_FROM = 128  # a query that may match more texts than this is paged by top(); fewer, in full
+REFINE_AFTER = 4  # batches' worth of hits scored before words' bounds from their bigrams give way to their own
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
 
@@ -50,7 +52,9 @@ SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it 
 Blocks = dict[tuple[str, bytes], tuple[list[int], list[int]] | None]
 
 
-Leaf = tuple[list[list[float]], str, float]  # a leaf of a bound: weights by candidate (their least), field, boost
+# a leaf of a bound: weights by candidate (their least), field, boost, and the word whose weights its bigrams' stand
+# for ("" if none)
+Leaf = tuple[list[list[float]], str, float, str]
 
 
 @dataclass(frozen=True)
@@ -192,13 +196,21 @@ def listed(reader, fieldname: str, text: str, blocks: Blocks | None = None) -> t
     weights_found: list[float] = []
     last: list[int] = []
     positions: list[int] = []
+    buf = getattr(matcher._postfile, "_buf", None)  # a mapped file (kb.search.storage)
     while not matcher._atend:
         last.append(matcher._maxid)
         positions.append(getattr(matcher, "_position", -1))
+        count = matcher._blocklength
+        fast = None if buf is None or matcher._compression else \
+            _block(bytes(buf[matcher._dataoffset:matcher._nextoffset]), count)
+        if fast is not None:
+            ids_found += fast[0]
+            weights_found += fast[1]
+            matcher._next_block()
+            continue
         matcher._read_data()
         deltas, weights, _ = matcher._data
         ids_found += accumulate(deltas)
-        count = matcher._blocklength
         if weights is None:
             weights_found += repeat(1.0, count)
         elif isinstance(weights, float):
@@ -211,6 +223,44 @@ def listed(reader, fieldname: str, text: str, blocks: Blocks | None = None) -> t
     if blocks is not None and isinstance(matcher, _LeafMatcher):
         blocks[(fieldname, term)] = (last, positions)
     return ids_found, weights_found
+
+
+_FLOATS: dict[int, struct.Struct] = {}  # by count: that many pickled floats (BINFLOAT: "G", 8 bytes big-endian)
+
+
+def _block(data: bytes, count: int) -> tuple[list[int], list[float]] | None:
+    """A block's docnums and weights read from its pickled data (Whoosh's (deltas, weights, values), protocol 2)
+    without unpickling the values, which for a field with positions are most of it; None (unpickle it then)
+    unless the pickle is laid out as Whoosh writes a common block: ``count`` > 3 deltas, each after the first
+    below 256 (BININT1), and weights a tuple of floats, one float, or None."""
+    if count < 4 or data[:3] != b"\x80\x02(":
+        return None
+    opcode = data[3]
+    if opcode == 0x4B:  # BININT1
+        first, at = data[4], 5
+    elif opcode == 0x4D:  # BININT2
+        first, at = data[4] | data[5] << 8, 6
+    elif opcode == 0x4A:  # BININT (signed)
+        first, at = int.from_bytes(data[4:8], "little", signed=True), 8
+    else:
+        return None
+    end = at + 2 * (count - 1)
+    if data[at:end:2] != b"K" * (count - 1) or data[end:end + 2] != b"tq":  # TUPLE, BINPUT
+        return None
+    ids = list(accumulate(data[at + 1:end:2], initial=first))
+    at = end + 3
+    opcode = data[at]
+    if opcode == 0x28:  # MARK: a tuple of floats
+        stop = at + 1 + 9 * count
+        if data[at + 1:stop:9] != b"G" * count or data[stop] != 0x74:
+            return None
+        floats = _FLOATS.get(count) or _FLOATS.setdefault(count, struct.Struct(">" + "xd" * count))
+        return ids, list(floats.unpack_from(data, at + 1))
+    if opcode == 0x47:  # one float for every posting
+        return ids, [struct.unpack_from(">d", data, at + 1)[0]] * count
+    if opcode == 0x4E:  # None: every weight 1
+        return ids, [1.0] * count
+    return None
 
 
 def _blocks_of(reader, fieldname: str, term: bytes) -> tuple[list[int], list[int]] | None:
@@ -251,6 +301,7 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     long_keys = [plan.key.encode("utf-8", "surrogatepass") for plan in plans if len(plan.key) > 2]
     bounds: list[float] = []  # by candidate: an upper bound of its raw score (up to the order of a sum)
     docnums: list[int] = []
+    segments: list[tuple[Any, int, list[int], list[Leaf]]] = []  # reader, first candidate, candidates, leaves
     blocks: dict[int, Blocks] = {}  # by segment (its offset): the blocks of the terms read so far
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
@@ -258,13 +309,17 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
         if found is None:
             continue
         live, leaves = found
+        segments.append((reader, len(bounds), live, leaves))
         bounds += _bounds(reader, live, leaves, cache, weighting)
         docnums += map(offset.__add__, live) if offset else live
     total = len(docnums)
     size = max(FIRST_BATCH, 2 * (limit + 1))
-    waiting = _Waiting(bounds, lambda i: keys(docnums[i])[1], None if after is None else after[0], size + 1)
+    id_of = lambda i: keys(docnums[i])[1]  # noqa: E731
+    waiting = _Waiting(bounds, id_of, None if after is None else after[0], size + 1)
     batch = waiting.take(size)
     taken = 0
+    done: set[int] = set()  # the candidates scored
+    loose = any(leaf[3] for segment in segments for leaf in segment[3])
     hits: list[Scored] = []
     wanted = limit + 1  # the page and the hit after it, which says whether more follow
     while True:
@@ -281,12 +336,22 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
             if after is None or position > (-after[0], after[1]):
                 hits.append(Scored(position, score, graded, docnum))
         taken += len(batch)
+        done.update(batch)
         hits.sort(key=lambda h: h.position)
         least = waiting.least()
         if least is None:
             return total, hits[:limit], len(hits) > limit
         if len(hits) >= wanted and hits[wanted - 1].position < least:  # no hit not scored yet comes before
             return total, hits[:limit], True
+        if loose and taken >= REFINE_AFTER * size:
+            # the words' bounds from their bigrams are too loose for this query: bound them by the words' own
+            # weights (their postings read now) and go on with the candidates not scored yet
+            loose = False
+            for reader, start, live, leaves in segments:
+                exact = [([_word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
+                         for leaf in leaves]
+                bounds[start:start + len(live)] = _bounds(reader, live, exact, cache, weighting)
+            waiting = _Waiting(bounds, id_of, None if after is None else after[0], size + 1, done)
         batch = waiting.take(max(taken, FIRST_BATCH))
 
 
@@ -298,8 +363,10 @@ class _Waiting:
     and each group in the order of its ids: of many texts that share a bound (copies of one text), only those
     whose ids come first need be scored."""
 
-    def __init__(self, bounds: list[float], ident: Callable[[int], str], cap: int | None, first: int):
+    def __init__(self, bounds: list[float], ident: Callable[[int], str], cap: int | None, first: int,
+                 done: set[int] | frozenset[int] = frozenset()):
         self._bounds = bounds
+        self._done = done  # candidates scored already: never queued
         self._ident = ident
         self._cap = cap
         self._ranked = _best(bounds, first)  # the best bounds, best first; extended as groups need
@@ -326,7 +393,8 @@ class _Waiting:
                 candidate = self._ranked[self._at]
                 if self._units(candidate) != group:
                     break
-                members.append(candidate)
+                if candidate not in self._done:
+                    members.append(candidate)
                 self._at += 1
             self._queue += sorted(((-group, self._ident(i)), i) for i in members)
 
@@ -361,7 +429,7 @@ def _bounds(reader, live: list[int], leaves: list[Leaf], cache: SegmentCache,
     k1p1 = weighting.K1 + 1
     norms_of: dict[str, list[float]] = {}
     bounds: Iterator[float] | None = None
-    for weights_lists, fieldname, boost in leaves:
+    for weights_lists, fieldname, boost, _ in leaves:
         if fieldname not in norms_of:
             norms_of[fieldname] = list(map(cache.norms(reader, fieldname, weighting).__getitem__, live))
         ws = weights_lists[0] if len(weights_lists) == 1 else list(map(min, *weights_lists))
@@ -441,20 +509,26 @@ def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache
     by_gram = {gram: aligned(gram) for gram in dict.fromkeys(g for plan in plans for g in plan.grams)}
     leaves: list[Leaf] = []
     for plan in plans:
-        leaves += [([by_gram[gram]], "grams", 1.0) for gram in plan.grams]
+        leaves += [([by_gram[gram]], "grams", 1.0, "") for gram in plan.grams]
         for token in plan.tokens:  # a phrase scores the sum of its words (each as often as it has it)
             # a text has a word no more often than each of its bigrams (the word's weight is at most theirs), so
             # their weights bound its score without reading the word's own postings (which hold its positions)
             bounding = [by_gram[a + b] for a, b in zip(token, token[1:], strict=False) if a + b in by_gram]
             if bounding and len(bounding) == len(token) - 1:
-                leaves.append((bounding, "words", WORDS_BOOST))
-            elif reader.doc_frequency("words", token) > PROBE_RATIO * len(docs_left):
-                weights = probe(reader, "words", token, docs_left)
-                leaves.append(([list(map(weights.get, docs_left, repeat(0.0)))], "words", WORDS_BOOST))
+                leaves.append((bounding, "words", WORDS_BOOST, token))
             elif reader.doc_frequency("words", token):
-                word = postings(reader, "words", token)
-                leaves.append(([list(map(word.get, docs_left, repeat(0.0)))], "words", WORDS_BOOST))
+                leaves.append(([_word_weights(reader, token, docs_left)], "words", WORDS_BOOST, ""))
     return docs_left, leaves
+
+
+def _word_weights(reader, token: str, docnums: list[int]) -> list[float]:
+    """A word's weights in ``docnums`` (sorted; 0 where it is not): its posting list probed for them if it is
+    much longer, else read."""
+    if reader.doc_frequency("words", token) > PROBE_RATIO * len(docnums):
+        weights = probe(reader, "words", token, docnums)
+    else:
+        weights = postings(reader, "words", token)
+    return list(map(weights.get, docnums, repeat(0.0)))
 
 
 def probe(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, float]:
