@@ -860,6 +860,34 @@ def test_postings_read_from_the_pickles_bytes_are_those_unpickled(kb, monkeypatc
     assert lists > 100 and fast[0] > lists  # most blocks were read from their bytes
 
 
+def test_block_heads_read_from_the_pickles_bytes_are_those_unpickled(kb):
+    """kb.search.codec reads a block's head (six numbers) from its pickle's bytes: for every block of every
+    posting list of the index, the numbers and where the block's data starts are those pickle gives."""
+    import io
+    import pickle
+
+    from kb.search.codec import _info, _LeafMatcher
+
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    heads = 0
+    for fieldname in ("grams", "words"):
+        for term in reader.lexicon(fieldname):
+            matcher = reader.postings(fieldname, term)
+            if not isinstance(matcher, _LeafMatcher):
+                continue
+            buf = matcher._postfile._buf
+            while not matcher._atend:
+                start = matcher._position + 4
+                data = bytes(buf[start:start + 128])
+                head = io.BytesIO(data)
+                expected = (pickle.load(head), head.tell())
+                found = _info(data)
+                assert found is None or found == expected, (fieldname, term)
+                heads += found is not None
+                matcher._next_block()
+    assert heads > 100
+
+
 def test_the_texts_holding_keys_in_the_mapping_are_those_holding_them_in_the_column(kb):
     """topk searches the mapped key column for a key of three characters or more in every candidate at once:
     the texts it finds are those whose folded fields, read from the column, hold it."""

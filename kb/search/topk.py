@@ -43,6 +43,8 @@ from kb.search.storage import MappedFile
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
 FAST_FROM = 128  # a query that may match more texts than this is paged by top(); fewer, in full
+RANKED = 8  # candidates ranked by bound at first, per one of a first batch and the one after it (each ranking is a
+# pass over every bound, whatever its size; copies of a text share a bound, and the groups of them run long)
 REFINE_AFTER = 4  # batches' worth of hits scored before words' bounds from their bigrams give way to their own
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
@@ -315,7 +317,7 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     total = len(docnums)
     size = max(FIRST_BATCH, 2 * (limit + 1))
     id_of = lambda i: keys(docnums[i])[1]  # noqa: E731
-    waiting = _Waiting(bounds, id_of, None if after is None else after[0], size + 1)
+    waiting = _Waiting(bounds, id_of, None if after is None else after[0], RANKED * (size + 1))
     batch = waiting.take(size)
     taken = 0
     done: set[int] = set()  # the candidates scored
@@ -351,7 +353,7 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
                 exact = [([_word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
                          for leaf in leaves]
                 bounds[start:start + len(live)] = _bounds(reader, live, exact, cache, weighting)
-            waiting = _Waiting(bounds, id_of, None if after is None else after[0], size + 1, done)
+            waiting = _Waiting(bounds, id_of, None if after is None else after[0], RANKED * (size + 1), done)
         batch = waiting.take(max(taken, FIRST_BATCH))
 
 
@@ -382,14 +384,14 @@ class _Waiting:
         """Queue whole groups until ``count`` candidates wait (or every candidate is queued)."""
         while len(self._queue) - self._head < count and self._at < len(self._bounds):
             if self._at == len(self._ranked):
-                self._ranked = _best(self._bounds, 2 * len(self._ranked) + 1)
+                self._ranked = _best(self._bounds, 4 * len(self._ranked) + 1)
             group = self._units(self._ranked[self._at])
             members = []
             while True:
                 if self._at == len(self._ranked):  # the group may go on past the bounds ranked so far
                     if len(self._ranked) == len(self._bounds):
                         break
-                    self._ranked = _best(self._bounds, 2 * len(self._ranked) + 1)
+                    self._ranked = _best(self._bounds, 4 * len(self._ranked) + 1)
                 candidate = self._ranked[self._at]
                 if self._units(candidate) != group:
                     break
