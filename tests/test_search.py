@@ -4,6 +4,7 @@ the index as a derived, stamped copy of the store that other processes and edito
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import shutil
 import subprocess
@@ -730,6 +731,45 @@ def test_a_page_read_from_the_posting_lists_is_the_page_of_the_full_search(kb, m
     assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
 
 
+def test_pages_bounded_by_the_words_own_weights_are_those_of_the_full_search(kb, monkeypatch):
+    """When many hits have been scored, topk bounds a word by its own weights instead of its bigrams' (the words'
+    postings read then): at once, here, for every query, and the pages are still those of the full search."""
+    monkeypatch.setattr(search_module.topk, "REFINE_AFTER", 0)
+    assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
+
+
+def test_every_bound_is_at_least_the_score_whoosh_gives(kb):
+    """topk's bounds, from the bigrams' weights and from the words' own, are at least each candidate's score."""
+    topk = search_module.topk
+    index = kb.search_index
+    searcher = index._searcher()
+    weighting = searcher.weighting
+    tight = 0
+    for query in PAGED_QUERIES:
+        parts = search_module.parse_query(query, index.words_file, index.cache_dir)
+        plans = index._plans(parts)
+        if plans is None:
+            continue
+        long_keys = [p.key.encode() for p in plans if len(p.key) > 2]
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            found = topk._candidates(reader, plans, [], index._segments, weighting, long_keys, {})
+            if found is None:
+                continue
+            live, leaves = found
+            exact = [([topk._word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
+                     for leaf in leaves]
+            scores = topk._score(searcher, index._query(parts), [offset + d for d in live])
+            for bounds in (topk._bounds(reader, live, leaves, index._segments, weighting),
+                           topk._bounds(reader, live, exact, index._segments, weighting)):
+                for docnum, bound in zip(live, bounds, strict=True):
+                    score = scores[offset + docnum]
+                    assert bound * (1 + topk.SLACK) + topk.SLACK >= score, (query, docnum, bound, score)
+            refined = topk._bounds(reader, live, exact, index._segments, weighting)
+            tight += sum(abs(refined[i] - scores[offset + d]) < 1e-9 for i, d in enumerate(live))
+    assert tight  # the words' own weights make some bounds the score itself
+
+
 def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
     """After updates (documents deleted in one segment and written again in others) the pages are still those
     of the full search."""
@@ -743,6 +783,122 @@ def test_pages_from_the_posting_lists_hold_across_writes(tmp_path, monkeypatch):
     assert len(index._index()._segments()) > 1
     assert_pages_are_those_of_the_full_search(index, monkeypatch, ["d0"])
     index.close()
+
+
+def test_pages_among_many_copies_of_one_text_are_those_of_the_full_search(tmp_path, monkeypatch):
+    """Copies of a text (the same passage in many reports) share a bound: topk scores those of them whose ids
+    come first, and the pages, cursors and totals are still those of the full search."""
+    index = SearchIndex(tmp_path / "index", tmp_path)
+    texts = ["推动高质量发展，发展产业。", "高质量发展是首要任务。", "全面推进乡村振兴，推动发展。"]
+    passages = [SearchDoc("passage", f"r{i % 37}:p{i}", f"r{i % 37}", texts[i % 3], "发展规划" if i % 7 == 0 else "",
+                          1.5 if i % 11 == 0 else 1.0) for i in range(300)]
+    entries = [SearchDoc("entry", f"r{i}:e", f"r{i}", "高质量发展：发展", "高质量发展", 2.0) for i in range(20)]
+    index.sync(passages + entries, ["高质量发展"], revision=1)
+    index.update([SearchDoc("passage", "r0:p0", "r0", "改写：发展。")], ["r1:p1"], None, revision=2)
+    monkeypatch.setattr(search_module.topk, "FAST_FROM", 0)
+    for query, refine in itertools.product(("发展", "高质量发展", "推动发展", "“高质量发展”", "乡村振兴 发展"), (0, 4)):
+        monkeypatch.setattr(search_module.topk, "REFINE_AFTER", refine)
+        for limit in (1, 3, 10):
+            for filters in ({}, {"kind": "passage"}, {"document": "r3"}):
+                fast = pages(index, query, limit, **filters)
+                with monkeypatch.context() as full:
+                    full.setattr(search_module.topk, "top", lambda *args: None)
+                    assert pages(index, query, limit, **filters) == fast, (query, limit, filters)
+    index.close()
+
+
+def test_skipping_by_the_heads_of_blocks_stands_where_reading_them_does(kb):
+    """A posting list's matcher given its blocks' last ids and positions skips to the same postings, with the
+    same weights, as one that reads every head between."""
+    from kb.search.codec import _LeafMatcher
+
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    for fieldname, text in (("grams", "发展"), ("words", "发展"), ("grams", "建设"), ("words", "建设")):
+        term = reader.schema[fieldname].to_bytes(text)
+        blocks = search_module.topk._blocks_of(reader, fieldname, term)
+        docnums, _ = search_module.topk.listed(reader, fieldname, text)
+        assert blocks is not None and len(blocks[0]) > 1, (fieldname, text)  # several blocks: a real skip
+        targets = docnums[::37] + [docnums[-1], docnums[-1] + 1]
+        plain, jumping = (reader.postings(fieldname, term) for _ in range(2))
+        assert isinstance(jumping, _LeafMatcher)
+        jumping._blocks = blocks
+        for target in targets:
+            if not plain.is_active():
+                assert not jumping.is_active()
+                break
+            plain.skip_to(target)
+            jumping.skip_to(target)
+            assert plain.is_active() == jumping.is_active()
+            if plain.is_active():
+                assert (plain.id(), plain.weight(), plain.value()) == (jumping.id(), jumping.weight(), jumping.value())
+
+
+def test_postings_read_from_the_pickles_bytes_are_those_unpickled(kb, monkeypatch):
+    """topk reads a block's docnums and weights from its pickle's bytes, skipping the positions: for every posting
+    list of the index (that is not inlined in the term table) they are those Whoosh unpickles."""
+    topk = search_module.topk
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    read = topk._block
+    fast = [0]
+
+    def counting(data, count):
+        found = read(data, count)
+        fast[0] += found is not None
+        return found
+
+    lists = 0
+    for fieldname in ("grams", "words"):
+        for term in reader.lexicon(fieldname):
+            if reader.doc_frequency(fieldname, term) <= 32:  # inlined
+                continue
+            text = term.decode("utf-8")
+            monkeypatch.setattr(topk, "_block", counting)
+            ours = topk.listed(reader, fieldname, text)
+            monkeypatch.setattr(topk, "_block", lambda data, count: None)
+            assert topk.listed(reader, fieldname, text) == ours, (fieldname, text)
+            lists += 1
+    assert lists > 100 and fast[0] > lists  # most blocks were read from their bytes
+
+
+def test_block_heads_read_from_the_pickles_bytes_are_those_unpickled(kb):
+    """kb.search.codec reads a block's head (six numbers) from its pickle's bytes: for every block of every
+    posting list of the index, the numbers and where the block's data starts are those pickle gives."""
+    import io
+    import pickle
+
+    from kb.search.codec import _info, _LeafMatcher
+
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    heads = 0
+    for fieldname in ("grams", "words"):
+        for term in reader.lexicon(fieldname):
+            matcher = reader.postings(fieldname, term)
+            if not isinstance(matcher, _LeafMatcher):
+                continue
+            buf = matcher._postfile._buf
+            while not matcher._atend:
+                start = matcher._position + 4
+                data = bytes(buf[start:start + 128])
+                head = io.BytesIO(data)
+                expected = (pickle.load(head), head.tell())
+                found = _info(data)
+                assert found is None or found == expected, (fieldname, term)
+                heads += found is not None
+                matcher._next_block()
+    assert heads > 100
+
+
+def test_the_texts_holding_keys_in_the_mapping_are_those_holding_them_in_the_column(kb):
+    """topk searches the mapped key column for a key of three characters or more in every candidate at once:
+    the texts it finds are those whose folded fields, read from the column, hold it."""
+    reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
+    keys = search_module.topk.SegmentCache().keys(reader)
+    everyone = list(range(reader.doc_count_all()))
+    for wanted in (["高质量"], ["百千万工程"], ["3+2"], ["高质量", "发展"], ["乡村振兴", "不在任何文本里"]):
+        encoded = [k.encode() for k in wanted]
+        assert keys.holding(everyone, encoded) == [d for d in everyone if keys._holds(d, encoded)], wanted
+        assert bool(keys.holding(everyone, encoded)) == ("不在任何文本里" not in wanted), wanted
+    assert keys._mapping is not None  # the mapped path was the one compared
 
 
 def test_the_texts_holding_a_key_are_those_its_query_matches(kb, monkeypatch):

@@ -90,12 +90,52 @@ class _FieldWriter(W3FieldWriter):
             self.finish_field()
 
 
+_DOUBLE = struct.Struct(">d")
+
+
+def _info(data: bytes) -> tuple[tuple, int] | None:
+    """A block's info (Whoosh pickles a tuple of six numbers: length, last id, greatest weight, compression,
+    least and greatest length) and the bytes it takes, read from its pickle (protocol 2, each number a BININT1,
+    BININT2, BININT or BINFLOAT, then TUPLE, BINPUT and STOP); None for any other pickle (unpickle it then)."""
+    if data[:3] != b"\x80\x02(":
+        return None
+    values: list[int | float] = []
+    at = 3
+    try:
+        for _ in range(6):
+            opcode = data[at]
+            if opcode == 0x4B:  # BININT1
+                values.append(data[at + 1])
+                at += 2
+            elif opcode == 0x4D:  # BININT2
+                values.append(data[at + 1] | data[at + 2] << 8)
+                at += 3
+            elif opcode == 0x4A:  # BININT
+                values.append(int.from_bytes(data[at + 1:at + 5], "little", signed=True))
+                at += 5
+            elif opcode == 0x47:  # BINFLOAT
+                values.append(_DOUBLE.unpack_from(data, at + 1)[0])
+                at += 9
+            else:
+                return None
+        if data[at] != 0x74 or data[at + 1] != 0x71 or data[at + 3] != 0x2E:  # TUPLE, BINPUT n, STOP
+            return None
+    except (IndexError, struct.error):
+        return None
+    return tuple(values), at + 4
+
+
 class _LeafMatcher(W3LeafMatcher):
     """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
     (a search that scores a few texts of a long list skips to each of them), and reading a block's head and
-    data straight from the mapped file (kb.search.storage) rather than through its file interface."""
+    data straight from the mapped file (kb.search.storage) rather than through its file interface. Given each
+    block's last id and position (``_blocks``), it skips to a block by bisection too, not reading the heads
+    between."""
+
+    _blocks: tuple[list[int], list[int]] | None = None  # each block's last id and position, when a reader knows them
 
     def _goto(self, position):
+        self._position = position
         buf = getattr(self._postfile, "_buf", None)
         if buf is None:  # a file read without mmap (a writer's)
             return super()._goto(position)
@@ -107,9 +147,15 @@ class _LeafMatcher(W3LeafMatcher):
             length = -length
         start = position + _BLOCK_LENGTH.size
         self._nextoffset = start + length
-        head = io.BytesIO(buf[start:min(start + _INFO_BYTES, self._nextoffset)])
-        info = pickle.load(head)
-        self._dataoffset = start + head.tell()
+        data = bytes(buf[start:min(start + _INFO_BYTES, self._nextoffset)])
+        found = _info(data)
+        if found is None:
+            head = io.BytesIO(data)
+            info = pickle.load(head)
+            self._dataoffset = start + head.tell()
+        else:
+            info, size = found
+            self._dataoffset = start + size
         self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen = info
         self._minlength = byte_to_length(mnlen)
         self._maxlength = byte_to_length(mxlen)
@@ -127,7 +173,15 @@ class _LeafMatcher(W3LeafMatcher):
         if targetid <= self.id():
             return
         if targetid > self._maxid:
-            self._skip_to_block(lambda: targetid > self._maxid)
+            if self._blocks is None:
+                self._skip_to_block(lambda: targetid > self._maxid)
+            else:  # straight to the block that holds it (kb.search.topk reads the blocks' heads once a query)
+                last, positions = self._blocks
+                at = bisect_left(last, targetid)
+                if at == len(last):
+                    self._atend = True
+                else:
+                    self._goto(positions[at])
             if not self.is_active():
                 return
         if self._ids is None:

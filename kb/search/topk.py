@@ -23,10 +23,12 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 from __future__ import annotations
 
 import heapq
+import struct
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, repeat
-from operator import add, mul, truediv
+from itertools import accumulate, compress, repeat
+from operator import add, ge, le, mul, truediv
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -34,15 +36,27 @@ from whoosh.matching.mcore import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
-from kb.search.analysis import TITLE_SEPARATOR
+from kb.search.codec import _LeafMatcher
 from kb.search.query import WORDS_BOOST, Part
 from kb.search.ranking import TEXT_EXACT, TYPICAL_LENGTH, Grade, banded, grade, units
 from kb.search.storage import MappedFile
 
 FIRST_BATCH = 16  # hits scored first (or two pages' worth); then the rest in growing batches, best bound first
 FAST_FROM = 128  # a query that may match more texts than this is paged by top(); fewer, in full
+RANKED = 8  # candidates ranked by bound at first, per one of a first batch and the one after it (each ranking is a
+# pass over every bound, whatever its size; copies of a text share a bound, and the groups of them run long)
+REFINE_AFTER = 4  # batches' worth of hits scored before words' bounds from their bigrams give way to their own
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
+
+
+# a segment's terms (field, bytes): each block's last id and position in its posting list (None: not a list of blocks)
+Blocks = dict[tuple[str, bytes], tuple[list[int], list[int]] | None]
+
+
+# a leaf of a bound: weights by candidate (their least), field, boost, and the word whose weights its bigrams' stand
+# for ("" if none)
+Leaf = tuple[list[list[float]], str, float, str]
 
 
 @dataclass(frozen=True)
@@ -109,63 +123,96 @@ class SegmentCache:
 
 class _Keys:
     """A segment's ``key`` column (kb.search.codec.KeyColumn: kind, id and folded fields), searched in the mapped
-    file itself: whether a text holds a key is a search of its bytes there, nothing decoded or copied."""
+    file itself: whether a text holds a key is a search of its bytes there, nothing decoded or copied. Where each
+    document's folded fields are in the mapping is found once (``_spans``), the first time a search asks."""
 
-    def __init__(self, column):
+    def __init__(self, column) -> None:
         self._lengths, self._offsets = column._lengths, column._offsets
         file = column._dbfile
         self._mapping = file.mapping if isinstance(file, MappedFile) else None
         self._base = (file.base if isinstance(file, MappedFile) else 0) + column._basepos
         self._column = column
+        self._starts: array[int] | None = None
+        self._ends: array[int] | None = None
 
-    def _span(self, docnum: int) -> tuple[int, int]:
-        """Where the document's folded fields are in the mapping (after its kind and id)."""
-        start = self._base + self._offsets[docnum]
-        end = start + self._lengths[docnum]
-        find = self._mapping.find  # type: ignore[union-attr]
-        return find(b"\0", find(b"\0", start, end) + 1, end) + 1, end
+    def _spans(self) -> tuple[array[int], array[int]]:
+        """Where each document's folded fields start and end in the mapping (after its kind and id, as
+        ``split(b"\\0", 2)[-1]`` reads them; an empty span for a document without a key)."""
+        if self._starts is None or self._ends is None:
+            find = self._mapping.find  # type: ignore[union-attr]
+            starts, ends = array("q"), array("q")
+            base = self._base
+            for offset, length in zip(self._offsets, self._lengths, strict=True):
+                start = base + offset
+                end = start + length
+                for _ in range(2):
+                    cut = find(b"\0", start, end)
+                    if cut < 0:
+                        break
+                    start = cut + 1
+                starts.append(start)
+                ends.append(end)
+            self._starts, self._ends = starts, ends
+        return self._starts, self._ends
 
-    def holds(self, docnum: int, keys: list[bytes]) -> bool:
-        """Whether some field of the document holds each of ``keys`` (folded, UTF-8, no separator inside)."""
-        if self._mapping is None or not self._lengths[docnum]:
-            folded = self._column[docnum].split(b"\0", 2)[-1]
-            return all(key in folded for key in keys)
-        start, end = self._span(docnum)
+    def holding(self, docnums: list[int], keys: list[bytes]) -> list[int]:
+        """Those of ``docnums`` where some field of the document holds each of ``keys`` (folded, UTF-8, no
+        separator inside), in their order: each a search of the mapping (``map``, no Python frame a document)."""
+        if self._mapping is None:
+            return [d for d in docnums if self._holds(d, keys)]
+        starts, ends = self._spans()
         find = self._mapping.find
-        return all(find(key, start, end) >= 0 for key in keys)
+        for key in keys:
+            found = map(find, repeat(key), map(starts.__getitem__, docnums), map(ends.__getitem__, docnums))
+            docnums = list(compress(docnums, map(le, repeat(0), found)))
+        return docnums
 
-    def text_holds(self, docnum: int, key: bytes) -> bool:
-        """Whether the document's own text (its first field) holds ``key``."""
-        if self._mapping is None or not self._lengths[docnum]:
-            folded = self._column[docnum].split(b"\0", 2)[-1]
-            return key in folded.split(TITLE_SEPARATOR.encode(), 1)[0]
-        start, end = self._span(docnum)
-        cut = self._mapping.find(TITLE_SEPARATOR.encode(), start, end)
-        return self._mapping.find(key, start, end if cut < 0 else cut) >= 0
+    def _holds(self, docnum: int, keys: list[bytes]) -> bool:
+        """``holding`` for one document, read from the column (a file that is not mapped)."""
+        folded = self._column[docnum].split(b"\0", 2)[-1]
+        return all(key in folded for key in keys)
 
 
 def postings(reader, fieldname: str, text: str) -> dict[int, float]:
-    """A term's postings in a segment, deleted documents too: {docnum: weight}, read a block at a time."""
+    """A term's postings in a segment, deleted documents too: {docnum: weight}."""
+    return dict(zip(*listed(reader, fieldname, text), strict=True))
+
+
+def listed(reader, fieldname: str, text: str, blocks: Blocks | None = None) -> tuple[list[int], list[float]]:
+    """A term's postings in a segment, deleted documents too, in document order: (docnums, their weights), read a
+    block at a time; ``blocks`` gets each block's last id and position, for the term's matchers to skip by."""
     field = reader.schema[fieldname]
     term = field.to_bytes(text)
     if (fieldname, term) not in reader:
-        return {}
+        return [], []
     matcher = reader.postings(fieldname, term)
     if isinstance(matcher, FilterMatcher):  # deletions: the caller takes them out of its sets
         matcher = matcher.child
     if isinstance(matcher, ListMatcher):  # inlined in the term table (kb.search.codec)
-        ids = matcher._ids
+        ids = list(matcher._ids)
         if matcher._all_weights:
-            return dict(zip(ids, repeat(float(matcher._all_weights)), strict=False))
+            return ids, [float(matcher._all_weights)] * len(ids)
         weights = matcher._weights
-        return dict(zip(ids, weights if weights else repeat(1.0), strict=False))
+        return ids, list(weights[:len(ids)]) if weights else [1.0] * len(ids)
     ids_found: list[int] = []
     weights_found: list[float] = []
+    last: list[int] = []
+    positions: list[int] = []
+    buf = getattr(matcher._postfile, "_buf", None)  # a mapped file (kb.search.storage)
     while not matcher._atend:
+        last.append(matcher._maxid)
+        positions.append(getattr(matcher, "_position", -1))
+        count = matcher._blocklength
+        fast = None if buf is None or matcher._compression else \
+            _block(bytes(buf[matcher._dataoffset:matcher._nextoffset]), count)
+        if fast is not None:
+            ids_found += fast[0]
+            weights_found += fast[1]
+            matcher._next_block()
+            continue
         matcher._read_data()
         deltas, weights, _ = matcher._data
         ids_found += accumulate(deltas)
-        count = matcher._blocklength
         if weights is None:
             weights_found += repeat(1.0, count)
         elif isinstance(weights, float):
@@ -173,7 +220,65 @@ def postings(reader, fieldname: str, text: str) -> dict[int, float]:
         else:
             weights_found += weights
         matcher._next_block()
-    return dict(zip(ids_found, weights_found, strict=True))
+    if len(ids_found) != len(weights_found):
+        raise ValueError(f"{fieldname}:{text}: {len(ids_found)} postings, {len(weights_found)} weights")
+    if blocks is not None and isinstance(matcher, _LeafMatcher):
+        blocks[(fieldname, term)] = (last, positions)
+    return ids_found, weights_found
+
+
+_FLOATS: dict[int, struct.Struct] = {}  # by count: that many pickled floats (BINFLOAT: "G", 8 bytes big-endian)
+
+
+def _block(data: bytes, count: int) -> tuple[list[int], list[float]] | None:
+    """A block's docnums and weights read from its pickled data (Whoosh's (deltas, weights, values), protocol 2)
+    without unpickling the values, which for a field with positions are most of it; None (unpickle it then)
+    unless the pickle is laid out as Whoosh writes a common block: ``count`` > 3 deltas, each after the first
+    below 256 (BININT1), and weights a tuple of floats, one float, or None."""
+    if count < 4 or data[:3] != b"\x80\x02(":
+        return None
+    opcode = data[3]
+    if opcode == 0x4B:  # BININT1
+        first, at = data[4], 5
+    elif opcode == 0x4D:  # BININT2
+        first, at = data[4] | data[5] << 8, 6
+    elif opcode == 0x4A:  # BININT (signed)
+        first, at = int.from_bytes(data[4:8], "little", signed=True), 8
+    else:
+        return None
+    end = at + 2 * (count - 1)
+    if data[at:end:2] != b"K" * (count - 1) or data[end:end + 2] != b"tq":  # TUPLE, BINPUT
+        return None
+    ids = list(accumulate(data[at + 1:end:2], initial=first))
+    at = end + 3
+    opcode = data[at]
+    if opcode == 0x28:  # MARK: a tuple of floats
+        stop = at + 1 + 9 * count
+        if data[at + 1:stop:9] != b"G" * count or data[stop] != 0x74:
+            return None
+        floats = _FLOATS.get(count) or _FLOATS.setdefault(count, struct.Struct(">" + "xd" * count))
+        return ids, list(floats.unpack_from(data, at + 1))
+    if opcode == 0x47:  # one float for every posting
+        return ids, [struct.unpack_from(">d", data, at + 1)[0]] * count
+    if opcode == 0x4E:  # None: every weight 1
+        return ids, [1.0] * count
+    return None
+
+
+def _blocks_of(reader, fieldname: str, term: bytes) -> tuple[list[int], list[int]] | None:
+    """Each block's last id and position in a term's posting list, from the heads of its blocks."""
+    matcher = reader.postings(fieldname, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if not isinstance(matcher, _LeafMatcher):
+        return None
+    last: list[int] = []
+    positions: list[int] = []
+    while not matcher._atend:
+        last.append(matcher._maxid)
+        positions.append(matcher._position)
+        matcher._next_block()
+    return last, positions
 
 
 def many(searcher, plans: list[Plan]) -> bool:
@@ -198,29 +303,29 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     long_keys = [plan.key.encode("utf-8", "surrogatepass") for plan in plans if len(plan.key) > 2]
     bounds: list[float] = []  # by candidate: an upper bound of its raw score (up to the order of a sum)
     docnums: list[int] = []
+    segments: list[tuple[Any, int, list[int], list[Leaf]]] = []  # reader, first candidate, candidates, leaves
+    blocks: dict[int, Blocks] = {}  # by segment (its offset): the blocks of the terms read so far
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
-        found = _candidates(reader, plans, filters, cache, weighting)
+        found = _candidates(reader, plans, filters, cache, weighting, long_keys, blocks.setdefault(offset, {}))
         if found is None:
             continue
-        held, leaves = found
-        if long_keys:  # bigrams may stand apart: the key must be in a field, as grade() asks
-            holds = cache.keys(reader).holds
-            live = [d for d in held if holds(d, long_keys)]
-        else:
-            live = list(held)
+        live, leaves = found
+        segments.append((reader, len(bounds), live, leaves))
         bounds += _bounds(reader, live, leaves, cache, weighting)
-        docnums += map(offset.__add__, live)
+        docnums += map(offset.__add__, live) if offset else live
     total = len(docnums)
     size = max(FIRST_BATCH, 2 * (limit + 1))
-    first = heapq.nlargest(size + 1, range(total), key=bounds.__getitem__)
-    batch, rest = first[:size], first[size:]
-    ordered: list[int] | None = None
+    id_of = lambda i: keys(docnums[i])[1]  # noqa: E731
+    waiting = _Waiting(bounds, id_of, None if after is None else after[0], RANKED * (size + 1))
+    batch = waiting.take(size)
     taken = 0
+    done: set[int] = set()  # the candidates scored
+    loose = any(leaf[3] for segment in segments for leaf in segment[3])
     hits: list[Scored] = []
     wanted = limit + 1  # the page and the hit after it, which says whether more follow
     while True:
-        scored = _score(searcher, query, [docnums[i] for i in batch])
+        scored = _score(searcher, query, [docnums[i] for i in batch], blocks)
         for i in batch:
             docnum = docnums[i]
             raw = scored.get(docnum)
@@ -233,116 +338,217 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
             if after is None or position > (-after[0], after[1]):
                 hits.append(Scored(position, score, graded, docnum))
         taken += len(batch)
+        done.update(batch)
         hits.sort(key=lambda h: h.position)
-        if not rest:
+        least = waiting.least()
+        if least is None:
             return total, hits[:limit], len(hits) > limit
-        # the best score a hit not scored yet may have: its bound (a little larger, for the order of the sum)
-        # in the top band, and never better than the cursor's
-        best_unscored = units(banded(TEXT_EXACT, bounds[rest[0]] * (1 + SLACK) + SLACK))
-        if after is not None:
-            best_unscored = min(best_unscored, after[0])
-        if len(hits) >= wanted and -hits[wanted - 1].position[0] > best_unscored:
+        if len(hits) >= wanted and hits[wanted - 1].position < least:  # no hit not scored yet comes before
             return total, hits[:limit], True
-        if ordered is None:  # nlargest's order, then the rest
-            ordered = sorted(range(total), key=bounds.__getitem__, reverse=True)
-        batch = ordered[taken:taken + max(taken, FIRST_BATCH)]
-        rest = ordered[taken + len(batch):taken + len(batch) + 1]
+        if loose and taken >= REFINE_AFTER * size:
+            # the words' bounds from their bigrams are too loose for this query: bound them by the words' own
+            # weights (their postings read now) and go on with the candidates not scored yet
+            loose = False
+            for reader, start, live, leaves in segments:
+                exact = [([_word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
+                         for leaf in leaves]
+                bounds[start:start + len(live)] = _bounds(reader, live, exact, cache, weighting)
+            waiting = _Waiting(bounds, id_of, None if after is None else after[0], RANKED * (size + 1), done)
+        batch = waiting.take(max(taken, FIRST_BATCH))
 
 
-def _bounds(reader, live: list[int], leaves: list[tuple[list[dict[int, float]], str, float]], cache: SegmentCache,
+class _Waiting:
+    """The candidates not scored yet, in the order of the least position in the ranking each may reach:
+    (-units, id) of its bound (a little larger, for the order of the sum) in the top band, never better than the
+    cursor's score (``cap``: a hit is after the cursor). A hit not scored then comes after every scored one that
+    precedes that least position. They are taken from the order of the bounds a group of equal units at a time,
+    and each group in the order of its ids: of many texts that share a bound (copies of one text), only those
+    whose ids come first need be scored."""
+
+    def __init__(self, bounds: list[float], ident: Callable[[int], str], cap: int | None, first: int,
+                 done: set[int] | frozenset[int] = frozenset()):
+        self._bounds = bounds
+        self._done = done  # candidates scored already: never queued
+        self._ident = ident
+        self._cap = cap
+        self._ranked = _best(bounds, first)  # the best bounds, best first; extended as groups need
+        self._at = 0  # the first of them not queued yet
+        self._queue: list[tuple[tuple[int, str], int]] = []  # (least position, candidate), in order
+        self._head = 0  # the first of the queue not taken yet
+
+    def _units(self, i: int) -> int:
+        best = units(banded(TEXT_EXACT, self._bounds[i] * (1 + SLACK) + SLACK))
+        return best if self._cap is None else min(best, self._cap)
+
+    def _fill(self, count: int) -> None:
+        """Queue whole groups until ``count`` candidates wait (or every candidate is queued)."""
+        while len(self._queue) - self._head < count and self._at < len(self._bounds):
+            if self._at == len(self._ranked):
+                self._ranked = _best(self._bounds, 4 * len(self._ranked) + 1)
+            group = self._units(self._ranked[self._at])
+            members = []
+            while True:
+                if self._at == len(self._ranked):  # the group may go on past the bounds ranked so far
+                    if len(self._ranked) == len(self._bounds):
+                        break
+                    self._ranked = _best(self._bounds, 4 * len(self._ranked) + 1)
+                candidate = self._ranked[self._at]
+                if self._units(candidate) != group:
+                    break
+                if candidate not in self._done:
+                    members.append(candidate)
+                self._at += 1
+            self._queue += sorted(((-group, self._ident(i)), i) for i in members)
+
+    def take(self, count: int) -> list[int]:
+        """The next ``count`` candidates (fewer if fewer are left)."""
+        self._fill(count)
+        taken = self._queue[self._head:self._head + count]
+        self._head += len(taken)
+        return [i for _, i in taken]
+
+    def least(self) -> tuple[int, str] | None:
+        """The least position a candidate not taken yet may reach; None if every one was taken."""
+        self._fill(1)
+        return self._queue[self._head][0] if self._head < len(self._queue) else None
+
+
+def _best(bounds: list[float], count: int) -> list[int]:
+    """The candidates of the ``count`` largest bounds (or more, those tied with the last), best first: the
+    bound they reach found among the floats themselves, then the candidates that reach it picked out in C."""
+    if count >= len(bounds):
+        return sorted(range(len(bounds)), key=bounds.__getitem__, reverse=True)
+    least = heapq.nlargest(count, bounds)[-1]
+    chosen = list(compress(range(len(bounds)), map(ge, bounds, repeat(least))))
+    chosen.sort(key=bounds.__getitem__, reverse=True)
+    return chosen
+
+
+def _bounds(reader, live: list[int], leaves: list[Leaf], cache: SegmentCache,
             weighting) -> list[float]:
-    """Each candidate's bound: the sum over the leaves of BM25 of the leaf's weight (the least of its postings')
-    and the field's length, times the leaf's boost."""
+    """Each candidate's bound: the sum over the leaves of BM25 of the leaf's weight (the least of its weights')
+    and the field's length, times the leaf's boost; every step a ``map`` over the candidates, in C."""
     k1p1 = weighting.K1 + 1
     norms_of: dict[str, list[float]] = {}
-    weights_of: dict[int, list[float]] = {}
-    bounds: list[float] | None = None
-    for postings_, fieldname, boost in leaves:
+    bounds: Iterator[float] | None = None
+    for weights_lists, fieldname, boost, _ in leaves:
         if fieldname not in norms_of:
             norms_of[fieldname] = list(map(cache.norms(reader, fieldname, weighting).__getitem__, live))
-        for weights in postings_:
-            if id(weights) not in weights_of:
-                weights_of[id(weights)] = list(map(weights.get, live, repeat(0.0)))
-        ws = weights_of[id(postings_[0])] if len(postings_) == 1 else \
-            list(map(min, *(weights_of[id(w)] for w in postings_)))
-        # Whoosh's bm25() with idf 1: (w * (K1 + 1)) / (w + norm), in C (map) rather than a loop of Python
-        scores = list(map(truediv, map(mul, ws, repeat(k1p1)), map(add, ws, norms_of[fieldname])))
+        ws = weights_lists[0] if len(weights_lists) == 1 else list(map(min, *weights_lists))
+        # Whoosh's bm25() with idf 1: (w * (K1 + 1)) / (w + norm), times the boost
+        scores = map(truediv, map(mul, ws, repeat(k1p1)), map(add, ws, norms_of[fieldname]))
         if boost != 1.0:
-            scores = list(map(mul, scores, repeat(boost)))
-        bounds = scores if bounds is None else list(map(add, bounds, scores))
-    return bounds if bounds is not None else [0.0] * len(live)
+            scores = map(mul, scores, repeat(boost))
+        bounds = scores if bounds is None else map(add, bounds, scores)
+    return list(bounds) if bounds is not None else [0.0] * len(live)
 
 
 def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: SegmentCache) -> list[int]:
     """The documents that hold every bigram of ``plan``'s key and pass the filters: what its query matches."""
     found: list[int] = []
     for sub, offset in searcher.leaf_searchers():
-        held = _candidates(sub.reader(), [Plan(plan.key, plan.grams, ())], filters, cache, searcher.weighting)
+        held = _candidates(sub.reader(), [Plan(plan.key, plan.grams, ())], filters, cache, searcher.weighting, [],
+                           None)
         if held is not None:
             found += map(offset.__add__, held[0])
     return found
 
 
-def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting) \
-        -> tuple[set[int], list[tuple[list[dict[int, float]], str, float]]] | None:
-    """The documents of a segment that hold every term's bigrams and pass the filters, and the leaves of a bound
-    of the query's score over them: (postings whose least weight bounds the leaf's, field, boost). The rarest
-    bigram is read first; a list much longer than the documents left is probed for them instead of read."""
-    live: set[int] | None = None
-    weights_of: list[dict[str, dict[int, float]]] = []  # by plan: each bigram's weights in the documents left
-    for plan in plans:
-        counts = sorted((reader.doc_frequency("grams", g), g) for g in plan.grams)
-        if not counts or counts[0][0] == 0:
-            return None
-        found: dict[str, dict[int, float]] = {}
-        for count, gram in counts:
-            if live is not None and count > PROBE_RATIO * len(live):
-                weights = probe(reader, "grams", gram, live)
-                live = set(weights)
-            else:
-                weights = postings(reader, "grams", gram)
-                live = set(weights) if live is None else live.intersection(weights)
-            found[gram] = weights
-            if not live:
-                return None
-        weights_of.append(found)
-    assert live is not None
-    for fieldname, value in filters:
-        live &= cache.docs(reader, fieldname, value)
-    live -= reader.deleted_docs_set
-    if not live:
+def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting,
+                long_keys: list[bytes], blocks: Blocks | None) -> tuple[list[int], list[Leaf]] | None:
+    """The documents of a segment that hold every term's bigrams, pass the filters and hold each of
+    ``long_keys`` in a field (bigrams may stand apart: a key of three characters or more must be in a field, as
+    grade() asks), in document order, and the leaves of a bound of the query's score over them: (weights, by
+    candidate, whose least bounds the leaf's; field; boost). The rarest bigram is read first; a list much longer
+    than the documents left is probed for them instead of read."""
+    counts = sorted({(reader.doc_frequency("grams", g), g) for plan in plans for g in plan.grams})
+    if not counts or counts[0][0] == 0:
         return None
-    leaves: list[tuple[list[dict[int, float]], str, float]] = []
-    for plan, by_gram in zip(plans, weights_of, strict=True):
-        leaves += [([weights], "grams", 1.0) for weights in by_gram.values()]
+    read: dict[str, tuple[list[int], list[float]]] = {}  # each bigram read whole: its postings
+    probed: dict[str, dict[int, float]] = {}  # each bigram probed: its weights in the documents left then
+    first, first_weights = listed(reader, "grams", counts[0][1], blocks)
+    read[counts[0][1]] = (first, first_weights)
+    live: set[int] | frozenset[int] | None = None  # None: every document of ``first``
+    for count, gram in counts[1:]:
+        if count > PROBE_RATIO * (len(first) if live is None else len(live)):
+            weights = probe(reader, "grams", gram, sorted(live) if live is not None else first)
+            probed[gram] = weights
+            live = set(weights)
+        else:
+            ids, ws = read[gram] = listed(reader, "grams", gram, blocks)
+            live = set(first).intersection(ids) if live is None else live.intersection(ids)
+        if not live:
+            return None
+    for fieldname, value in filters:
+        docs = cache.docs(reader, fieldname, value)
+        live = docs.intersection(first) if live is None else live & docs
+    deleted = reader.deleted_docs_set if reader.has_deletions() else None
+    if deleted:
+        live = set(first).difference(deleted) if live is None else live - deleted
+    if live is not None and len(live) == len(first):
+        live = None  # every one of ``first`` (a set of them, and it as large)
+    docs_left = first if live is None else list(compress(first, map(live.__contains__, first)))
+    if long_keys and docs_left:
+        held = cache.keys(reader).holding(docs_left, long_keys)
+        if len(held) != len(docs_left):
+            docs_left, live = held, set(held)
+    if not docs_left:
+        return None
+    left: set[int] | frozenset[int] | None = live if live is None or len(live) == len(docs_left) else None
+
+    def aligned(gram: str) -> list[float]:
+        """The bigram's weights in the documents left, in their order (they are among its postings)."""
+        nonlocal left
+        if gram in probed:
+            return list(map(probed[gram].__getitem__, docs_left))
+        ids, ws = read[gram]
+        if len(ids) == len(docs_left):  # the documents left are all of its postings
+            return ws
+        if left is None:
+            left = frozenset(docs_left)
+        return list(compress(ws, map(left.__contains__, ids)))
+
+    by_gram = {gram: aligned(gram) for gram in dict.fromkeys(g for plan in plans for g in plan.grams)}
+    leaves: list[Leaf] = []
+    for plan in plans:
+        leaves += [([by_gram[gram]], "grams", 1.0, "") for gram in plan.grams]
         for token in plan.tokens:  # a phrase scores the sum of its words (each as often as it has it)
             # a text has a word no more often than each of its bigrams (the word's weight is at most theirs), so
-            # their postings bound its score without reading the word's own (which hold its positions too)
-            bounding = [by_gram.get(a + b) for a, b in zip(token, token[1:], strict=False)]
-            if bounding and all(w is not None for w in bounding):
-                leaves.append((bounding, "words", WORDS_BOOST))  # type: ignore[arg-type]
-            elif reader.doc_frequency("words", token) > PROBE_RATIO * len(live):
-                leaves.append(([probe(reader, "words", token, live)], "words", WORDS_BOOST))
-            elif weights := postings(reader, "words", token):
-                leaves.append(([weights], "words", WORDS_BOOST))
-    return live, leaves
+            # their weights bound its score without reading the word's own postings (which hold its positions)
+            bounding = [by_gram[a + b] for a, b in zip(token, token[1:], strict=False) if a + b in by_gram]
+            if bounding and len(bounding) == len(token) - 1:
+                leaves.append((bounding, "words", WORDS_BOOST, token))
+            elif reader.doc_frequency("words", token):
+                leaves.append(([_word_weights(reader, token, docs_left)], "words", WORDS_BOOST, ""))
+    return docs_left, leaves
 
 
-def probe(reader, fieldname: str, text: str, docnums: set[int]) -> dict[int, float]:
-    """A term's weights in those of ``docnums`` that its posting list has: the list skipped to each of them
-    (block by block, then by bisection) rather than read whole."""
+def _word_weights(reader, token: str, docnums: list[int]) -> list[float]:
+    """A word's weights in ``docnums`` (sorted; 0 where it is not): its posting list probed for them if it is
+    much longer, else read."""
+    if reader.doc_frequency("words", token) > PROBE_RATIO * len(docnums):
+        weights = probe(reader, "words", token, docnums)
+    else:
+        weights = postings(reader, "words", token)
+    return list(map(weights.get, docnums, repeat(0.0)))
+
+
+def probe(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, float]:
+    """A term's weights in those of ``docnums`` (sorted) that its posting list has: the list skipped to each of
+    them (block by block, then by bisection) rather than read whole."""
     term = reader.schema[fieldname].to_bytes(text)
     if (fieldname, term) not in reader:
         return {}
     matcher = reader.postings(fieldname, term)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    return {docnum: matcher.weight() for docnum in _matched(matcher, sorted(docnums))}
+    return {docnum: matcher.weight() for docnum in _matched(matcher, docnums)}
 
 
-def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
+def _score(searcher, query, docnums: list[int], blocks: dict[int, Blocks] | None = None) -> dict[int, float]:
     """Whoosh's scores of ``docnums`` for ``query``: its matcher in each segment, skipping to each of them in
-    turn (the scores the collector of a full search gets, without the matches between)."""
+    turn (the scores the collector of a full search gets, without the matches between); ``blocks``: by segment,
+    its terms' blocks (kept for the next call)."""
     found: dict[int, float] = {}
     wanted = sorted(docnums)
     context = searcher.context()
@@ -351,10 +557,40 @@ def _score(searcher, query, docnums: list[int]) -> dict[int, float]:
         local = [d - offset for d in wanted if offset <= d < end]
         if not local:
             continue
-        matcher: Any = query.matcher(sub, context)
+        known = {} if blocks is None else blocks.setdefault(offset, {})
+        matcher: Any = query.matcher(_From(sub, local[0], known), context)
         for docnum in _matched(matcher, local):
             found[docnum + offset] = matcher.score()
     return found
+
+
+class _From:
+    """A segment's searcher whose posting lists start at document ``start``: each term's matcher skips there
+    before the query combines them, so that the query's matcher does not walk (and, for a phrase, read the
+    positions of) every document before the first one asked for to find its first match; and it skips from
+    block to block by ``blocks`` (each block's last id and position), not reading every head between. A
+    document's score is that of the term matchers standing on it, however they got there; the tree the query
+    builds of them depends on its terms' sizes in the segment, not on where they stand."""
+
+    def __init__(self, searcher, start: int, blocks: Blocks):
+        self._searcher = searcher
+        self._start = start
+        self._blocks = blocks
+
+    def postings(self, fieldname, text, weighting=None, qf=1):
+        matcher = self._searcher.postings(fieldname, text, weighting=weighting, qf=qf)
+        leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+        if isinstance(leaf, _LeafMatcher):  # it skips by its blocks' heads, read once a query
+            key = (fieldname, text)
+            if key not in self._blocks:
+                self._blocks[key] = _blocks_of(self._searcher.reader(), fieldname, text)
+            leaf._blocks = self._blocks[key]
+        if matcher.is_active() and matcher.id() < self._start:
+            matcher.skip_to(self._start)
+        return matcher
+
+    def __getattr__(self, name: str):
+        return getattr(self._searcher, name)
 
 
 def _matched(matcher: Any, docnums: list[int]) -> Iterator[int]:
