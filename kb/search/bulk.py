@@ -166,8 +166,7 @@ def _child(ix, options: dict, fields_of: Callable[[int], Fields], part: range, c
         writer = BulkWriter(ix, _lk=False, **options)
         for i in part:
             writer.add_document(**fields_of(i))
-        segment = writer._finalize_segment()
-        writer._tempstorage.destroy()
+        segment = writer._finalize_segment()  # (the temporary dir is shared with the parent's writer: it removes it)
         conn.send(("ok", segment))
     except BaseException:
         conn.send(("error", traceback.format_exc()))
