@@ -127,6 +127,11 @@ def bench_versus_baseline(ref: str, repeat: int) -> tuple[float, float, float, f
         where = run_child([PYTHON, "-c", "import kb; print(kb.__path__[0])"], runs[1][1], runs[1][0])[1].strip()
         if Path(where).resolve() != (Path(tree) / "kb").resolve():
             raise SystemExit(f"the baseline's kb did not load (got {where})")
+        missing = run_child([PYTHON, "-c", "import importlib.util as u; print(u.find_spec('ahocorasick') is None)"],
+                            runs[1][1], runs[1][0])[1].strip()
+        if missing == "True":  # the baseline's matcher was pyahocorasick, which kb no longer needs
+            raise SystemExit(f"the baseline {ref} needs pyahocorasick: {PYTHON} -m pip install -e '.[bench]' "
+                             "(make bench does)")
         build_cmd = [PYTHON, "-m", "kb.cli", "build"]
         for cwd, env in runs:  # first builds: jieba's dictionary cache in each data dir
             run_child(build_cmd, env, cwd)
