@@ -273,11 +273,9 @@ class SearchIndex:
             wanted = {d.id: d for d in docs}
             if rebuild:
                 changed = list(wanted.values())
-                _tokenizer(self.words_file, self.cache_dir)  # the user words, loaded once before the fork
                 procs = min(os.cpu_count() or 1, MAX_PROCS) if len(changed) >= PARALLEL_DOCS else 1
-                bulk_writing.write_all(writer, self._write_index(), self._options(), len(changed),
-                                       lambda i: _fields(changed[i]), _stamp_fields(revision, store),
-                                       [len(d.text) + len(d.title) for d in changed], procs)
+                writing, own = self._start_whole(writer, changed, procs, here=True)
+                writing.commit(writer, _stamp_fields(revision, store), own)
                 self._signal_commit()
                 return SyncReport(len(changed), 0, 0, revision)
             held = {f["id"]: f.get("digest") for f in writer.reader().all_stored_fields() if f.get("id") != _STAMP_ID}
@@ -313,14 +311,22 @@ class SearchIndex:
         writer = self._writer(bulk=True)
         try:
             self._write_words(user_words, folded)
-            _tokenizer(self.words_file, self.cache_dir)  # the user words, loaded once before the fork
-            procs = min(os.cpu_count() or 1, MAX_PROCS)
-            parts = bulk_writing._share(len(docs), [len(d.text) + len(d.title) for d in docs], procs)
-            writing = bulk_writing.Writing(self._write_index(), self._options(), lambda i: _fields(docs[i]), parts)
+            writing, _ = self._start_whole(writer, docs, min(os.cpu_count() or 1, MAX_PROCS), here=False)
         except BaseException:
             writer.cancel()
             raise
         return Prepared(self, writer, writing, len(docs))
+
+    def _start_whole(self, writer, docs: list[SearchDoc], procs: int,
+                     here: bool) -> tuple[bulk_writing.Writing, range]:
+        """Start writing ``docs`` as the whole index (``writer`` holds the lock, the user words are written): cut
+        into ``procs`` runs of about equal text, each written by a forked process, except the first if ``here``
+        (returned: this process writes it at the commit)."""
+        _tokenizer(self.words_file, self.cache_dir)  # the user words, loaded once before the fork
+        parts = bulk_writing.share(len(docs), [len(d.text) + len(d.title) for d in docs], procs)
+        own = parts[0] if here and parts else range(0)
+        forked = parts[1:] if here else parts
+        return bulk_writing.Writing(self._write_index(), self._options(), lambda i: _fields(docs[i]), forked), own
 
     def update(self, docs: Iterable[SearchDoc], deleted: Iterable[str], user_words: Iterable[str] | None,
                revision: int, store: str = "", folded: bool = False) -> bool:

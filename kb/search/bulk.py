@@ -147,7 +147,7 @@ class BulkWriter(SegmentWriter):
         self.docnum += 1
 
 
-def _share(count: int, weights: Sequence[int], procs: int) -> list[range]:
+def share(count: int, weights: Sequence[int], procs: int) -> list[range]:
     """``range(count)`` cut into ``procs`` consecutive runs of about equal total weight."""
     total = sum(weights) or 1
     cuts, run, at = [0], 0, 1
@@ -180,6 +180,7 @@ class Writing:
 
     def __init__(self, ix, options: dict, fields_of: Callable[[int], Fields], parts: Sequence[range]):
         self._children = []
+        self._fields_of = fields_of
         context = multiprocessing.get_context("fork")
         try:
             for part in parts:
@@ -192,14 +193,13 @@ class Writing:
             self.cancel()
             raise
 
-    def commit(self, writer: BulkWriter, last: Fields, fields_of: Callable[[int], Fields] | None = None,
-               own: range = range(0)) -> None:
+    def commit(self, writer: BulkWriter, last: Fields, own: range = range(0)) -> None:
         """Make the index hold exactly the documents of every part, then those of ``own`` (written here) and
         ``last``, every earlier segment dropped, in one commit of ``writer`` (which holds the index's lock).
         Raises if a part failed, leaving the index as it was."""
         try:
             for i in own:
-                writer.add_document(**fields_of(i))  # type: ignore[misc]
+                writer.add_document(**self._fields_of(i))
             writer.add_document(**last)
             segments = [writer._finalize_segment()]
             for child, receive in self._children:
@@ -227,19 +227,3 @@ class Writing:
             child.join()
             receive.close()
         self._children = []
-
-
-def write_all(writer: BulkWriter, ix, options: dict, count: int, fields_of: Callable[[int], Fields], last: Fields,
-              weights: Sequence[int], procs: int = 1) -> None:
-    """Make the index hold exactly the ``count`` documents ``fields_of(i)`` and then ``last`` (every earlier
-    segment dropped), in one commit of ``writer`` (which holds the index's lock). With ``procs`` > 1 the
-    documents are cut into that many runs (of about equal ``weights``) and all but the first are written at the
-    same time by forked processes, opening ``ix`` with the writer's ``options`` (its codec). Raises if any part
-    fails, leaving the index as it was."""
-    parts = _share(count, weights, max(1, procs))
-    try:
-        writing = Writing(ix, options, fields_of, parts[1:])
-    except BaseException:
-        writer.cancel()
-        raise
-    writing.commit(writer, last, fields_of, parts[0] if parts else range(0))
