@@ -24,9 +24,11 @@ def _limit(default: int) -> fields.Integer:
                           metadata={"description": f"items per page, 1-{MAX_LIMIT}"})
 
 
-def _cursor() -> fields.String:
-    return fields.String(load_default=None, validate=validate.Regexp(f"^{CURSOR_PATTERN}$"),
-                         metadata={"description": "the `next_cursor` of the previous page"})
+def _cursor(pattern: str = CURSOR_PATTERN, why: str = "") -> fields.String:
+    """A page's cursor (kb.paging): the ``next_cursor`` of the previous page, of a list paged by position, or by
+    keyset (``KEYSET_CURSOR_PATTERN``; ``why`` says how its pages hold across writes)."""
+    return fields.String(load_default=None, validate=validate.Regexp(f"^{pattern}$"), metadata={
+        "description": "the `next_cursor` of the previous page" + (f" ({why})" if why else "")})
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -230,9 +232,7 @@ class EntryListArgs(_Args):
                        "editor's write), oldest change first, with those deleted since (`deleted`); pass the "
                        "answer's `revision` next time to follow the KB"})
     limit = _limit(20)
-    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
-        "description": "the `next_cursor` of the previous page (a write between two pages neither repeats nor "
-                       "skips an entry)"})
+    cursor = _cursor(KEYSET_CURSOR_PATTERN, "a write between two pages neither repeats nor skips an entry")
 
 
 class ListedEntrySchema(Schema):
@@ -260,9 +260,8 @@ class ChangeArgs(_Args):
         "description": "the `revision` of the last answer the client read to its end (0: everything, for a first "
                        "copy); the entries changed after it are listed"})
     limit = _limit(50)
-    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
-        "description": "the `next_cursor` of the previous page (a change made between two pages moves its entry "
-                       "to the end, where a later page lists it)"})
+    cursor = _cursor(KEYSET_CURSOR_PATTERN, "a change made between two pages moves its entry to the end, where a "
+                                            "later page lists it")
 
 
 class ChangeSchema(Schema):
@@ -300,9 +299,8 @@ class SearchArgs(_Args):
     document = fields.String(load_default=None)
     type = fields.String(load_default=None, validate=validate.OneOf(SEARCH_TYPES))
     limit = _limit(10)
-    cursor = fields.String(load_default=None, validate=validate.Regexp(f"^{KEYSET_CURSOR_PATTERN}$"), metadata={
-        "description": "the `next_cursor` of the previous page (a place in the ranking: a write between two "
-                       "pages neither repeats nor skips a hit)"})
+    cursor = _cursor(KEYSET_CURSOR_PATTERN, "a place in the ranking: a write between two pages neither repeats "
+                                            "nor skips a hit")
 
 
 class SearchHitSchema(Schema):

@@ -1,5 +1,5 @@
-"""Helpers the tests share: the one error shape, a JSON answer, a free port, a served KB, where a text quotes
-a name."""
+"""Helpers the tests share: the one error shape, a JSON answer, a token, a free port, a served KB, where a text
+quotes a name."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from http import HTTPStatus
 from pathlib import Path
 
 from api.schemas import ProblemSchema
+from kb import tokens
+from kb.store import Store, make_engine
 
 PROBLEM = "application/problem+json"
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
@@ -43,6 +45,20 @@ def assert_problem(response, status: int) -> dict:
     assert "Traceback" not in text and 'File "' not in text and "\\u" not in text
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     return body
+
+
+def new_token(database_url: str, name: str, role: str = "editor") -> str:
+    """The secret of a new token ``name`` in the store at ``database_url``."""
+    store = Store(make_engine(database_url))
+    try:
+        return tokens.create(store, name, role)
+    finally:
+        store.engine.dispose()
+
+
+def bearer(database_url: str, name: str, role: str = "editor") -> dict[str, str]:
+    """The Authorization header of a new token (``new_token``)."""
+    return {"Authorization": f"Bearer {new_token(database_url, name, role)}"}
 
 
 def kb_env(monkeypatch, settings) -> None:

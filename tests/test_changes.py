@@ -15,7 +15,7 @@ from kb.cli import main
 from kb.knowledge import KnowledgeBase
 from kb.store import Store, make_engine, migrate
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, kb_env, ok
+from tests.helpers import assert_problem, bearer, kb_env, ok
 
 CITY, COUNTY = "qinghe-2024", "hekou-2024"
 CITY_REPORT = """2024年清河市政府工作报告
@@ -46,10 +46,8 @@ def site(tmp_path):
     """A client over a KB of two small reports that a test may write to, an editor's token, and the settings."""
     settings = make_settings(tmp_path, CORPUS)
     build(settings)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "feed-editor", "editor")
-    store.engine.dispose()
-    return create_app({"KB_SETTINGS": settings}).test_client(), {"Authorization": f"Bearer {secret}"}, settings
+    auth = bearer(settings.database_url, "feed-editor")  # before the app: the token takes a revision
+    return create_app({"KB_SETTINGS": settings}).test_client(), auth, settings
 
 
 def feed(client, since: int = 0, limit: int = 2) -> tuple[list[dict], int]:

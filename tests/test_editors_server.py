@@ -26,13 +26,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from kb import editing, tokens
+from kb import editing
 from kb.build import build
 from kb.config import Settings
 from kb.knowledge import KnowledgeBase
 from kb.store import Store, edits, make_engine, revisions
 from tests.conftest import ROOT, make_settings
-from tests.helpers import free_port, server_env
+from tests.helpers import bearer, free_port, server_env
 from tests.reports import MINI, MINI_CHANGED, MINI_ID, NEW_TERM
 
 BIN = Path(sys.executable).parent
@@ -166,10 +166,7 @@ def mini_kb(base: Path, token_name: str) -> tuple[Settings, dict[str, str]]:
     """A KB built from the MINI report, and the Authorization header of a new editor's token."""
     settings = make_settings(base, {MINI_ID: MINI})
     build(settings)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, token_name, "editor")
-    store.engine.dispose()
-    return settings, {"Authorization": f"Bearer {secret}"}
+    return settings, bearer(settings.database_url, token_name)
 
 
 def store_revision(settings: Settings) -> int:

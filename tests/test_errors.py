@@ -23,12 +23,10 @@ import kb.search
 from api import MAX_BODY_BYTES, create_app
 from api.errors import BLANK, MALFORMED_JSON, STATUS, TYPES, VALIDATION_ERROR, problem_types
 from api.http import ChunkedBody
-from kb import tokens
 from kb.build import build
 from kb.config import Settings
-from kb.store import Store, make_engine
 from tests.conftest import ROOT, make_settings
-from tests.helpers import assert_problem, ok
+from tests.helpers import assert_problem, bearer, ok
 from tests.reports import MINI, MINI_ID, NEW_TERM
 from tests.test_editors_server import mini_kb, serving
 
@@ -70,10 +68,8 @@ def site(tmp_path_factory) -> Site:
     """An app over the MINI report."""
     settings = make_settings(tmp_path_factory.mktemp("errors"), {MINI_ID: MINI})
     build(settings)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "root", "admin")
-    store.engine.dispose()
-    return Site(create_app({"KB_SETTINGS": settings}), {"Authorization": f"Bearer {secret}"}, settings)
+    auth = bearer(settings.database_url, "root", "admin")  # before the app, as a token takes a revision
+    return Site(create_app({"KB_SETTINGS": settings}), auth, settings)
 
 
 def send(site: Site, method: str, path: str, data: bytes | None, content_type: str | None, **kwargs):

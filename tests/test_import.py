@@ -14,15 +14,14 @@ from lxml import etree
 
 from api import create_app
 from api.schemas import EntryCreateSchema
-from kb import exchange, rules, tokens
+from kb import exchange, rules
 from kb.cli import main
 from kb.errors import KBError
 from kb.exchange import importing
 from kb.exchange.model import ImportInterrupted
 from kb.knowledge import KnowledgeBase
-from kb.store import Store, make_engine
 from tests.exchange_data import AUTHOR, AWKWARD, NEW_ENTRY, edited_copy, other_corpus
-from tests.helpers import assert_problem, kb_env, ok
+from tests.helpers import assert_problem, bearer, kb_env, ok
 from tests.reports import MINI_ID
 
 BASE = "http://localhost:8000"
@@ -53,10 +52,8 @@ def editor_app(settings, tmp_path):
     from tests.conftest import copy_kb
 
     copy = copy_kb(settings, tmp_path)
-    store = Store(make_engine(copy.database_url))
-    secret = tokens.create(store, AUTHOR, "editor")
-    store.engine.dispose()
-    return create_app({"KB_SETTINGS": copy}).test_client(), {"Authorization": f"Bearer {secret}"}
+    auth = bearer(copy.database_url, AUTHOR)  # before the app, as a token takes a revision
+    return create_app({"KB_SETTINGS": copy}).test_client(), auth
 
 
 def export(kb: KnowledgeBase, format: str) -> bytes:

@@ -16,16 +16,14 @@ import pytest
 from markdown_it import MarkdownIt
 
 from api import create_app
-from kb import tokens
 from kb.build import build
 from kb.cli import main
 from kb.config import Settings
 from kb.knowledge import MAX_LINK_CHARS, KnowledgeBase
 from kb.normalize import ACRONYM, ACRONYM_CHAR, label_key
 from kb.quantities import is_quantity
-from kb.store import Store, make_engine
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, crosses_a_quoted_name, kb_env
+from tests.helpers import assert_problem, crosses_a_quoted_name, kb_env, new_token
 
 SUMMARY_CHARS = 120
 SENTENCE_END = "。！？；!?;"
@@ -102,10 +100,7 @@ def real_client(settings):
 def editable(tmp_path) -> tuple[Settings, str]:
     """A KB of its own for a test that writes, and an editor's token for it."""
     settings = built(tmp_path)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "linking-editor", "editor")
-    store.engine.dispose()
-    return settings, secret
+    return settings, new_token(settings.database_url, "linking-editor")
 
 
 # -- helpers ------------------------------------------------------------------------------------------

@@ -8,11 +8,9 @@ from urllib.parse import quote
 import pytest
 
 from api import create_app
-from kb import tokens
 from kb.build import build
-from kb.store import Store, make_engine
 from tests.conftest import make_settings
-from tests.helpers import assert_problem, ok
+from tests.helpers import assert_problem, bearer, ok
 
 CITY, COUNTY, PROVINCE = "qinghe-2024", "hekou-2024", "mouzhou-2025"
 REPORTS = {
@@ -122,10 +120,7 @@ def test_document_scopes_a_lookup_to_one_report(client):
 def editable(tmp_path):
     settings = make_settings(tmp_path, REPORTS)
     build(settings)
-    store = Store(make_engine(settings.database_url))
-    secret = tokens.create(store, "entries-editor", "editor")
-    store.engine.dispose()
-    return settings, {"Authorization": f"Bearer {secret}"}
+    return settings, bearer(settings.database_url, "entries-editor")
 
 
 def test_an_editors_entry_belongs_to_every_reports_scope(editable):
