@@ -12,7 +12,7 @@ from kb import searching
 from kb.config import Settings
 from kb.derive import Derived, current_entries, derive_all
 from kb.errors import IngestError, WarningsAreErrors
-from kb.ingest import SOURCE_SUFFIXES, parse_file
+from kb.ingest import SOURCE_SUFFIXES, parse_files
 from kb.live import SIGNAL_FILE, signal
 from kb.model import Edit, IngestWarning, ParsedDocument, Use
 from kb.search import Prepared, SearchIndex
@@ -54,8 +54,7 @@ def report_of(doc: ParsedDocument, uses: list[Use]) -> DocumentReport:
 def check(paths: list[Path]) -> list[tuple[ParsedDocument, DocumentReport]]:
     """Parse files as a build would, storing nothing: each document and what a build would take in from it."""
     found = []
-    for path in paths:
-        doc = parse_file(path)
+    for doc in parse_files(paths):
         derived = derive_all(doc.passages, {e.id: e for e in doc.entries}, {})
         found.append((doc, report_of(doc, [u for p in doc.passages for u in derived.uses[p.id]])))
     return found
@@ -76,7 +75,7 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
     noted in the store (``Store.record_build``), where a server's metrics read it."""
     started = time.perf_counter()
     files = corpus_files(settings.corpus_dir)
-    parsed = [parse_file(path) for path in files]
+    parsed = parse_files(files)
     _check_unique_ids(parsed)
     if strict and any(doc.document.warnings for doc in parsed):
         raise WarningsAreErrors([(doc.document.source, w) for doc in parsed for w in doc.document.warnings])

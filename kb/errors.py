@@ -17,6 +17,9 @@ class IngestError(KBError):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # as raised, when it crosses from a parsing process (kb.ingest.parse_files)
+        return type(self), (self.path, self.message, self.line)
+
 
 class WarningsAreErrors(KBError):
     """A strict build refuses documents that gave warnings: each (source file, warning)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from kb.ingest import parse_text
+import pytest
+
+from kb.errors import IngestError
+from kb.ingest import document, parse_file, parse_files, parse_text
 
 NO_GLOSSARY = """某某县政府工作报告
 各位代表：
@@ -56,3 +59,32 @@ def test_headwords_split_before_their_colon_are_put_back_together():
     assert [(e.number, e.headword) for e in parsed.entries] == [(1, "省委“1310”具体部署"), (2, "百千万工程")]
     assert parsed.entries[1].full_name == "百县千镇万村高质量发展工程"
     assert parsed.entries[0].definition == "2023年6月20日，省委提出“1310”部署。"
+
+
+def _corpus(tmp_path, count):
+    paths = []
+    for i in range(count):
+        path = tmp_path / f"county-{2000 + i}.txt"
+        path.write_text(NO_GLOSSARY.replace("某某县", f"第{i}县"), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_a_large_corpus_parses_on_every_core_as_file_by_file(tmp_path, monkeypatch):
+    paths = _corpus(tmp_path, 6)
+    monkeypatch.setattr(document, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(document.os, "cpu_count", lambda: 2)
+    assert parse_files(paths) == [parse_file(path) for path in paths]
+    assert [doc.document.id for doc in parse_files(paths)] == [path.stem for path in paths]
+
+
+def test_a_parsing_process_raises_the_first_bad_file_in_order(tmp_path, monkeypatch):
+    paths = _corpus(tmp_path, 6)
+    for bad in (paths[2], paths[4]):
+        bad.write_bytes(b"")
+    monkeypatch.setattr(document, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(document.os, "cpu_count", lambda: 2)
+    with pytest.raises(IngestError) as caught:
+        parse_files(paths)
+    assert caught.value.path == str(paths[2])
+    assert str(caught.value).startswith(f"{paths[2]}: ")

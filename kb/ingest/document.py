@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from kb import labels as entry_labels
@@ -25,6 +28,21 @@ def document_id(path: Path) -> str:
 def parse_file(path: Path) -> ParsedDocument:
     source = read_source(path)
     return parse_text(source.text, document_id(path), str(path), source.wrapped)
+
+
+PARALLEL_FILES = 16  # a corpus of at least this many files is parsed on every core
+MAX_PROCS = 4
+
+
+def parse_files(paths: Sequence[Path]) -> list[ParsedDocument]:
+    """``parse_file`` of each path, in their order. A large corpus is parsed in forked processes, a file at a
+    time each (files differ widely in size); the error raised is that of the first file, in order, that cannot
+    be ingested, as when they are parsed one by one."""
+    procs = min(os.cpu_count() or 1, MAX_PROCS)
+    if procs < 2 or len(paths) < PARALLEL_FILES:
+        return [parse_file(path) for path in paths]
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        return list(pool.imap(parse_file, paths))
 
 
 def parse_text(text: str, doc_id: str, path: str = "<text>", wrapped: bool | None = None) -> ParsedDocument:
