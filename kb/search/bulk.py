@@ -8,7 +8,9 @@ workers. Here:
 - a text's postings are counted in one pass per field (kb.search.analysis: ``word_positions``,
   ``gram_counts``), exactly as the field's analyzer and format would count them;
 - a segment's postings are kept in memory by field and term, each term's list in the order of the documents
-  (which is the order they are added in), so that only the terms are sorted;
+  (which is the order they are added in), so that only the terms are sorted; a posting is only its document
+  and its count (a frequency, a list of positions) until the segment is written, when each term's weights
+  and values are made in one go (``_Form.postings``);
 - the texts are split between forked processes, which read them from the parent's memory; each writes a
   segment of its own, and the parent commits them together.
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 import multiprocessing
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from itertools import repeat
+from operator import mul
 from typing import Any
 
 from whoosh.formats import Frequency, Positions
@@ -35,53 +39,131 @@ Fields = dict[str, Any]
 
 
 class _TermPool:
-    """The part of Whoosh's PostingPool that a SegmentWriter uses, in memory: postings by field and term."""
+    """The part of Whoosh's PostingPool that a SegmentWriter uses, in memory: each field's terms, and for each
+    term a flat list of its postings in document order, ``[docnum, count, docnum, count, ...]``, where a count
+    is what the field's ``_Form`` turns into the posting's weight and value when the segment is written."""
 
     def __init__(self) -> None:
-        self.fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]] = {}
+        self.fields: dict[str, dict[Any, list]] = {}
         self.fieldnames: set[str] = set()
 
-    def terms(self, fieldname: str) -> dict[bytes, list[tuple[int, float, bytes | None]]]:
+    def terms(self, fieldname: str) -> dict[Any, list]:
         found = self.fields.get(fieldname)
         if found is None:
             found = self.fields[fieldname] = {}
             self.fieldnames.add(fieldname)
         return found
 
-    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
-        self.terms(fieldname).setdefault(tbytes, []).append((docnum, weight, vbytes))
-
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        """(field, term, document, weight, value) sorted as the codec wants them: by field, term, document."""
-        for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for tbytes in sorted(terms):
-                for docnum, weight, vbytes in terms[tbytes]:
-                    yield fieldname, tbytes, docnum, weight, vbytes
-
     def cleanup(self) -> None:
         self.fields = {}
 
 
-def _counter(field) -> Callable[[str], list[tuple[bytes, int, float, bytes]]] | None:
-    """A fast count of a field's postings (term, frequency, weight, value), if kb's analyzer makes them."""
-    analyzer, form = field.analyzer if hasattr(field, "analyzer") else None, field.format
-    if not isinstance(analyzer, _KBTokenizer):
-        return None
-    boost = form.field_boost
-    if analyzer.kind == "grams" and type(form) is Frequency:
-        def grams(value: str) -> list[tuple[bytes, int, float, bytes]]:
-            return [(gram.encode("utf-8"), n, n * boost, pack_uint(n)) for gram, n in gram_counts(value).items()]
-        return grams
-    if analyzer.kind == "words" and type(form) is Positions:
-        words_file, cache_dir, encode = analyzer.words_file, analyzer.cache_dir, form.encode
+class _Form:
+    """How a field's postings are counted when a text is added, and written when the segment is: the default,
+    any field Whoosh indexes itself, its postings ``(weight, value)`` pairs counted by ``field.index``."""
 
-        def words(value: str) -> list[tuple[bytes, int, float, bytes]]:
-            return [(word.encode("utf-8"), len(at), len(at) * boost, encode(at))
-                    for word, at in word_positions(value, words_file, cache_dir).items()]
-        return words
-    return None
+    def __init__(self, field) -> None:
+        self.field, self.scorable = field, field.scorable
+
+    def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
+        """Count ``value``'s postings into ``terms``; returns the field length (0 if the field is not scored)."""
+        length = 0
+        for tbytes, freq, weight, vbytes in self.field.index(value):
+            length += freq
+            postings = terms.get(tbytes)
+            if postings is None:
+                terms[tbytes] = [docnum, (weight * boost, vbytes)]
+            else:
+                postings += (docnum, (weight * boost, vbytes))
+        return length if self.scorable else 0
+
+    def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
+        """(term, documents, weights, values) of each term, in the order of their bytes."""
+        for term in sorted(terms):
+            flat = terms[term]
+            counts = flat[1::2]
+            yield term, flat[0::2], [w for w, _ in counts], [v for _, v in counts]
+
+
+class _Grams(_Form):
+    """kb's bigram field (Frequency): a posting's count is its frequency, the weight frequency x boosts."""
+
+    def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
+        counts = gram_counts(value)
+        for gram, n in counts.items():
+            postings = terms.get(gram)
+            if postings is None:
+                terms[gram] = [docnum, n]
+            else:
+                postings += (docnum, n)
+        return sum(counts.values()) if self.scorable else 0
+
+    def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
+        # the weight as Whoosh's Frequency makes it, (frequency x field boost) x the document's boost, and its
+        # value pack_uint(frequency), a bytes object of its own (an inlined term's values are pickled, and pickle
+        # would write one object shared by several postings otherwise); str sorts as its UTF-8 bytes do
+        field_boost = self.field.format.field_boost
+        for term in sorted(terms):
+            flat = terms[term]
+            docnums, counts = flat[0::2], flat[1::2]
+            weights = list(map(mul, map(mul, counts, repeat(field_boost)), map(boosts.__getitem__, docnums)))
+            yield term.encode("utf-8"), docnums, weights, list(map(pack_uint, counts))
+
+
+class _Words(_Form):
+    """kb's word field (Positions): a posting's count is its list of positions."""
+
+    def __init__(self, field) -> None:
+        super().__init__(field)
+        self._analyzer = field.analyzer
+
+    def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
+        found = word_positions(value, self._analyzer.words_file, self._analyzer.cache_dir)
+        for word, at in found.items():
+            postings = terms.get(word)
+            if postings is None:
+                terms[word] = [docnum, at]
+            else:
+                postings += (docnum, at)
+        return sum(map(len, found.values())) if self.scorable else 0
+
+    def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
+        form = self.field.format
+        field_boost, encode = form.field_boost, form.encode
+        once, alone = pack_uint(1), _OnePosition(encode)
+        for term in sorted(terms):
+            flat = terms[term]
+            docnums, positions = flat[0::2], flat[1::2]
+            counts = list(map(len, positions))
+            weights = list(map(mul, map(mul, counts, repeat(field_boost)), map(boosts.__getitem__, docnums)))
+            # most words stand once in a text: their values differ only in the one position
+            values = [once + alone[at[0]] if len(at) == 1 else encode(at) for at in positions]
+            yield term.encode("utf-8"), docnums, weights, values
+
+
+class _OnePosition(dict):
+    """What Whoosh's Positions format encodes for a single position, after the count: position -> bytes (a new
+    bytes object is made from it for each posting, as pickle would write one shared object otherwise)."""
+
+    def __init__(self, encode: Callable[[list[int]], bytes]) -> None:
+        super().__init__()
+        self._encode = encode
+
+    def __missing__(self, position: int) -> bytes:
+        value = self[position] = self._encode([position])[4:]  # (the count is a uint: 4 bytes)
+        return value
+
+
+def _form(field) -> _Form:
+    """The way kb's analyzer lets a field's postings be counted in one pass over a text (kb.search.analysis),
+    exactly as the field's analyzer and format would count them; else Whoosh's own."""
+    analyzer, form = field.analyzer if hasattr(field, "analyzer") else None, field.format
+    if isinstance(analyzer, _KBTokenizer):
+        if analyzer.kind == "grams" and type(form) is Frequency:
+            return _Grams(field)
+        if analyzer.kind == "words" and type(form) is Positions:
+            return _Words(field)
+    return _Form(field)
 
 
 class BulkWriter(SegmentWriter):
@@ -93,7 +175,8 @@ class BulkWriter(SegmentWriter):
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()  # type: ignore[assignment]
-        self._counters = {name: _counter(field) for name, field in self.schema.items()}
+        self._forms = {name: _form(field) for name, field in self.schema.items()}
+        self._boosts: dict[str, list[float]] = {name: [] for name in self.schema.names()}
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r}: term vectors and spelling fields are not written here")
@@ -102,7 +185,9 @@ class BulkWriter(SegmentWriter):
         """Whoosh's, with the pool's postings handed to the codec a term at a time (kb.search.codec)."""
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
-        self.fieldwriter.add_terms(self.schema, lengths, self.pool.fields, self.docnum)
+        fields = [(name, self._forms[name].postings(self.pool.fields[name], self._boosts[name]))
+                  for name in sorted(self.pool.fields)]
+        self.fieldwriter.add_terms(self.schema, lengths, fields, self.docnum)
         self.fieldwriter.close()
         if lengths is not None:
             lengths.close()
@@ -123,18 +208,10 @@ class BulkWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     boost = float(fields.get(f"_{name}_boost", docboost))
-                    counter = self._counters[name]
-                    items = counter(value) if counter is not None and isinstance(value, str) else field.index(value)
-                    terms = pool.terms(name)
-                    scorable = field.scorable
-                    for tbytes, freq, weight, vbytes in items:
-                        if scorable:
-                            length += freq
-                        postings = terms.get(tbytes)
-                        if postings is None:
-                            terms[tbytes] = [(docnum, weight * boost, vbytes)]
-                        else:
-                            postings.append((docnum, weight * boost, vbytes))
+                    boosts = self._boosts[name]
+                    boosts += [0.0] * (docnum + 1 - len(boosts))  # a document without the field has none
+                    boosts[docnum] = boost
+                    length = self._forms[name].add(pool.terms(name), docnum, value, boost)
                 perdoc.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:

@@ -8,6 +8,7 @@ import pickle
 import struct
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
@@ -73,19 +74,18 @@ class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema, lengths, items):
         return super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
 
-    def add_terms(self, schema, lengths, fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]],
+    def add_terms(self, schema, lengths, fields: Iterable[tuple[str, Iterable[tuple[bytes, list[int], list[float],
+                                                                        list[bytes]]]]],
                   doc_count: int) -> None:
-        """What ``add_postings`` writes, from postings already grouped by field and term (each term's in document
-        order: kb.search.bulk), a term at a time instead of a posting at a time."""
-        for fieldname in sorted(fields):
-            terms = fields[fieldname]
+        """What ``add_postings`` writes, from each field's terms in order, each with its postings' documents (in
+        order), weights and values (kb.search.bulk): a term at a time instead of a posting at a time."""
+        for fieldname, terms in fields:
             field_lengths = [lengths.doc_field_length(d, fieldname) if lengths else 0 for d in range(doc_count)]
             self.start_field(fieldname, schema[fieldname])
-            for btext in sorted(terms):
-                docnums, weights, values = zip(*terms[btext], strict=True)
+            for btext, docnums, weights, values in terms:
                 self.start_term(btext)
-                self._postwriter.add_postings_of(docnums, weights, [v or b"" for v in values],
-                                                 [field_lengths[d] for d in docnums])
+                self._postwriter.add_postings_of(docnums, weights, values,
+                                                 list(map(field_lengths.__getitem__, docnums)))
                 self.finish_term()
             self.finish_field()
 
