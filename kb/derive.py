@@ -32,22 +32,55 @@ def scope(entry: Entry) -> frozenset[str] | None:
 
 
 def passage_uses(passage: Passage, matcher: Matcher, entries: Mapping[str, Entry],
-                 order: Callable[[str], int]) -> list[Use]:
-    """The entries a passage cites or mentions, in ``order``, with the spans of their labels."""
-    spans: dict[str, list[tuple[int, int]]] = {}
+                 order: Callable[[str], int], senses: Senses | None = None) -> list[Use]:
+    """The entries a passage cites or mentions, in ``order``, with the spans of their labels (``senses``: the
+    same for every passage of one call of derive_all)."""
+    senses = senses or Senses(entries)
+    groups: dict[int, tuple[list[str], list[tuple[int, int]]]] = {}  # the spans of each list of entries named
     ambiguous: set[str] = set()
     for match in matcher.find(passage.text, None, passage.document):
-        named = [t for t in match.targets if t in entries]
-        own = [t for t in named if entries[t].document == passage.document]
-        if own:
-            named = own
-        elif len(named) > 1:
-            ambiguous.update(named)
+        named, several = senses.of(match.targets, passage.document)
+        group = groups.get(id(named))
+        if group is None:
+            groups[id(named)] = (named, [(match.start, match.end)])
+            if several:
+                ambiguous.update(named)
+        else:
+            group[1].append((match.start, match.end))
+    spans: dict[str, tuple[tuple[int, int], ...]] = {}
+    for named, found in groups.values():
+        shared = tuple(found)  # (the same tuple for every sense of a name)
         for target in named:
-            spans.setdefault(target, []).append((match.start, match.end))
+            before = spans.get(target)
+            spans[target] = shared if before is None else tuple(sorted(before + shared))  # (matches don't overlap)
     cited = cited_entries(passage, entries)
-    return [Use(entry, passage.id, entry in cited, tuple(spans.get(entry, ())), entry in ambiguous)
+    return [Use(entry, passage.id, entry in cited, spans.get(entry, ()), entry in ambiguous)
             for entry in sorted(cited | spans.keys(), key=order)]
+
+
+class Senses:
+    """The entries that a match's targets name for a passage: the passage's own report's, if it has any, else
+    each of them (several: ambiguous). Worked out once for each list of targets, as a report's labels come
+    back in every passage (and in each of a province's reports that cites them)."""
+
+    def __init__(self, entries: Mapping[str, Entry]):
+        self._entries = entries
+        self._known: dict[tuple[str, ...], tuple[list[str], dict[str | None, list[str]]]] = {}
+
+    def of(self, targets: tuple[str, ...], document: str) -> tuple[list[str], bool]:
+        """(the entries named, whether they are several of other reports); the lists are shared: read only."""
+        known = self._known.get(targets)
+        if known is None:
+            named = [t for t in targets if t in self._entries]
+            by_document: dict[str | None, list[str]] = {}
+            for target in named:
+                by_document.setdefault(self._entries[target].document, []).append(target)
+            known = self._known[targets] = (named, by_document)
+        named, by_document = known
+        own = by_document.get(document)
+        if own:
+            return own, False
+        return named, len(named) > 1
 
 
 def cited_entries(passage: Passage, entries: Mapping[str, Entry]) -> set[str]:
@@ -79,7 +112,8 @@ def derive_all(passages: Iterable[Passage], entries: Mapping[str, Entry],
     """Every passage's uses and every entry's related entries (``listed``: what editors set)."""
     matcher = names_matcher(entries.values())
     order = {entry_id: i for i, entry_id in enumerate(entries)}.__getitem__
-    uses = {p.id: passage_uses(p, matcher, entries, order) for p in passages}
+    senses = Senses(entries)
+    uses = {p.id: passage_uses(p, matcher, entries, order, senses) for p in passages}
     related = {e.id: found for e in entries.values() if (found := related_of(e, matcher, entries, listed.get(e.id)))}
     return Derived(uses, related)
 

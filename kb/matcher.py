@@ -197,7 +197,8 @@ def _overlapping(spans: list[_Span], starts: list[int], longest: int, start: int
 def _choose(text: str, offsets: Offsets, merged: dict[_Span, tuple[tuple[str, ...], _Targets]], spans: list[_Span],
             prefer: str | None) -> list[Match]:
     if prefer is not None:
-        preferred = [s for s in spans if set(merged[s][0]) & set(merged[s][1].by_document.get(prefer, ()))]
+        preferred = [s for s in spans if (own := merged[s][1].by_document.get(prefer))
+                     and not set(own).isdisjoint(merged[s][0])]
         if preferred:
             firsts, reach = [p[0] for p in preferred], max(p[1] - p[0] for p in preferred)
             keep = set(preferred)
@@ -215,12 +216,16 @@ def _choose(text: str, offsets: Offsets, merged: dict[_Span, tuple[tuple[str, ..
     found = []
     for start, end, key in chosen:
         named, targets = merged[start, end, key]
-        others: tuple[str, ...] = ()
+        others: list[str] = []
         if left_out:
+            seen = set(named)
             for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
-                others += tuple(i for i in merged[span][0] if i not in named and i not in others)
+                for other in merged[span][0]:
+                    if other not in seen:
+                        seen.add(other)
+                        others.append(other)
         first, last = _widen(text, *offsets.span(start, end), targets.edges)
-        found.append(Match(first, last, key, named, others))
+        found.append(Match(first, last, key, named, tuple(others)))
     return found
 
 
