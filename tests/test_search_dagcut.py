@@ -38,11 +38,16 @@ def report_runs() -> list[str]:
     return sorted(run for run in runs if len(run) > 1 and not ACRONYM.fullmatch(run))
 
 
+# runs with characters outside jieba's block (CJK extension A, compatibility ideographs, the end of the unified
+# block), which cut() splits before its DAG: they are cut by cut() with the automaton prepared too
+OUTSIDE_THE_BLOCK = ["发展㐀㐁经济", "豈更车輛", "鿖鿗研究", "㐀乡村振兴"]
+
+
 @pytest.fixture(scope="module")
 def runs() -> list[str]:
     found = report_runs()
-    assert len(found) > 10_000 and all(_JIEBA_BLOCK.fullmatch(run) for run in found[:100])
-    return found
+    assert sum(1 for run in found if _JIEBA_BLOCK.fullmatch(run)) > 10_000  # the automaton's, nearly all
+    return found + OUTSIDE_THE_BLOCK
 
 
 def assert_cuts_like_jieba(words_file: str, cache_dir: str, runs: list[str]) -> None:
