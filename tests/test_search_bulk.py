@@ -10,7 +10,17 @@ import kb.search as search_module
 from kb.build import build
 from kb.knowledge import KnowledgeBase
 from kb.search import SearchDoc, SearchIndex, _fields, _stamp_fields
-from kb.search.analysis import _JIEBA_BLOCK, _RUNS, _cut, _fold, _KBTokenizer, _tokenizer, gram_counts, word_positions
+from kb.search.analysis import (
+    _JIEBA_BLOCK,
+    _RUNS,
+    _cut,
+    _fold,
+    _KBTokenizer,
+    _tokenizer,
+    _user_words,
+    gram_counts,
+    word_positions,
+)
 from kb.search.codec import _Codec
 from kb.store import Store, make_engine
 from tests.conftest import REPORTS, make_settings
@@ -90,16 +100,19 @@ def segment_files(index: SearchIndex) -> dict[str, bytes]:
     return found
 
 
-@pytest.mark.parametrize("procs", [1, 2])
-def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs):
+@pytest.mark.parametrize("procs,automaton", [(1, False), (2, False), (2, True)])
+def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs, automaton):
+    """``automaton``: the words cut by kb.search.dagcut, as they are in a bulk write of much text."""
     docs, user_words = kb.search_docs(), sorted(kb.user_words())
     plain = SearchIndex(tmp_path / "plain", tmp_path)
     whoosh_written(plain, docs, user_words, 7, "s")
     monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
+    monkeypatch.setattr(search_module, "BULK_CUT_CHARS", 0 if automaton else 10**12)
     monkeypatch.setattr(search_module.os, "cpu_count", lambda: procs)
     bulk = SearchIndex(tmp_path / "bulk", tmp_path)
     report = bulk.sync(docs, user_words, revision=7, store="s", folded=True)
     assert report.added == len(docs)
+    assert (_user_words(bulk.words_file, bulk.cache_dir).bulk_cut is not None) == automaton
     assert len(bulk._index()._segments()) == procs  # one segment a process
     expected, written = contents(plain), contents(bulk)
     assert len(written["stored"]) == len(docs) + 1  # and the stamp
