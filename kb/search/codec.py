@@ -47,8 +47,11 @@ class _PostingsWriter(W3PostingsWriter):
             self._ids.extend(ids[start:stop])
             self._weights.extend(block)
             self._maxweight = max(self._maxweight, max(block))
-            self._values.extend(v for v in values[start:stop] if v)  # as add_posting: empty values are left out
-            known = [n for n in lengths[start:stop] if n]
+            given = values[start:stop]
+            # as add_posting: empty values are left out (words and bigrams have none)
+            self._values.extend(given if all(given) else [v for v in given if v])
+            given = lengths[start:stop]
+            known = given if all(given) else [n for n in given if n]
             if known:
                 low = min(known)
                 if self._minlength is None or low < self._minlength:
