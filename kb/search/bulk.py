@@ -58,6 +58,16 @@ class _TermPool:
         self.fields = {}
 
 
+def _append_postings(terms: dict, docnum: int, counts: dict) -> None:
+    """Append ``(docnum, count)`` to the flat postings list of each term in ``counts``."""
+    for term, count in counts.items():
+        postings = terms.get(term)
+        if postings is None:
+            terms[term] = [docnum, count]
+        else:
+            postings += (docnum, count)
+
+
 class _Form:
     """How a field's postings are counted when a text is added, and written when the segment is: the default,
     any field Whoosh indexes itself, its postings ``(weight, value)`` pairs counted by ``field.index``."""
@@ -90,12 +100,7 @@ class _Grams(_Form):
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
         counts = gram_counts(value)
-        for gram, n in counts.items():
-            postings = terms.get(gram)
-            if postings is None:
-                terms[gram] = [docnum, n]
-            else:
-                postings += (docnum, n)
+        _append_postings(terms, docnum, counts)
         return sum(counts.values()) if self.scorable else 0
 
     def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
@@ -119,12 +124,7 @@ class _Words(_Form):
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
         found = word_positions(value, self._analyzer.words_file, self._analyzer.cache_dir)
-        for word, at in found.items():
-            postings = terms.get(word)
-            if postings is None:
-                terms[word] = [docnum, at]
-            else:
-                postings += (docnum, at)
+        _append_postings(terms, docnum, found)
         return sum(map(len, found.values())) if self.scorable else 0
 
     def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
