@@ -731,6 +731,27 @@ def test_a_page_read_from_the_posting_lists_is_the_page_of_the_full_search(kb, m
     assert_pages_are_those_of_the_full_search(kb.search_index, monkeypatch, [d.id for d in kb.documents()])
 
 
+def test_pages_are_the_same_whatever_posting_lists_are_kept_decoded(kb, monkeypatch):
+    """topk keeps the posting lists it read most lately, decoded, up to KEPT_POSTINGS postings: with room for one
+    list only (each query reads its lists again) the pages are those read with room for all, and what is kept
+    never passes the bound by more than the one list last read."""
+    index = kb.search_index
+    roomy = {query: pages(index, query, 10) for query in PAGED_QUERIES}
+    cache = index._segments
+    assert cache._kept > 0
+    monkeypatch.setattr(search_module.topk, "KEPT_POSTINGS", 50)
+    cache.keep([])  # everything forgotten
+    assert cache._kept == 0 and not cache._lists
+    for query in PAGED_QUERIES:
+        assert pages(index, query, 10) == roomy[query], query
+        largest = max((len(v.docnums) for v in cache._lists.values()), default=0)
+        assert cache._kept <= max(50, largest) and cache._kept == sum(len(v.docnums) for v in cache._lists.values())
+        assert len(cache._lists) == 1 or cache._kept <= 50
+    docnums, _ = cache.lists(index._searcher().leaf_searchers()[0][0].reader(), "grams", "发展")
+    with pytest.raises(ValueError):  # shared by every search: read-only
+        docnums[0] = 1
+
+
 def test_pages_bounded_by_the_words_own_weights_are_those_of_the_full_search(kb, monkeypatch):
     """When many hits have been scored, topk bounds a word by its own weights instead of its bigrams' (the words'
     postings read then): at once, here, for every query, and the pages are still those of the full search."""
@@ -757,8 +778,8 @@ def test_every_bound_is_at_least_the_score_whoosh_gives(kb):
             if found is None:
                 continue
             live, leaves = found
-            exact = [([topk._word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
-                     for leaf in leaves]
+            exact = [([topk._word_weights(reader, leaf[3], live, index._segments)], leaf[1], leaf[2], "")
+                     if leaf[3] else leaf for leaf in leaves]
             scores = topk._score(searcher, index._query(parts), [offset + d for d in live])
             for bounds in (topk._bounds(reader, live, leaves, index._segments, weighting),
                            topk._bounds(reader, live, exact, index._segments, weighting)):

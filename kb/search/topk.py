@@ -15,6 +15,9 @@ documents; scoring and grading each of them (as Whoosh's collector and kb.search
   graded, best bound first, in batches, until the page's last hit and the one after it outrank the best score
   any hit not yet scored could have (its bound in the top band). So the page, its scores and ``more`` are those
   of the full search, and a query costs a pass over its posting lists, not a score and a grade for every hit.
+- The sets, weights and bounds are numpy arrays, each step over every candidate at once (the same floating-point
+  operations a loop would do, so the same bounds); the posting lists read most lately are kept decoded
+  (``SegmentCache.lists``), so the common words most queries hold are not decoded again by each.
 
 Whoosh's internals read here (a posting list's blocks, a segment's length column) are those of the
 whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
@@ -22,15 +25,17 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 
 from __future__ import annotations
 
-import heapq
 import struct
+import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import add, ge, le, mul, truediv
+from operator import le
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching.mcore import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -48,6 +53,7 @@ RANKED = 8  # candidates ranked by bound at first, per one of a first batch and 
 REFINE_AFTER = 4  # batches' worth of hits scored before words' bounds from their bigrams give way to their own
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
+KEPT_POSTINGS = 2_000_000  # decoded postings kept by a process, of the lists read most lately (16 bytes each)
 
 
 # a segment's terms (field, bytes): each block's last id and position in its posting list (None: not a list of blocks)
@@ -56,7 +62,7 @@ Blocks = dict[tuple[str, bytes], tuple[list[int], list[int]] | None]
 
 # a leaf of a bound: weights by candidate (their least), field, boost, and the word whose weights its bigrams' stand
 # for ("" if none)
-Leaf = tuple[list[list[float]], str, float, str]
+Leaf = tuple[list[np.ndarray], str, float, str]
 
 
 @dataclass(frozen=True)
@@ -78,31 +84,64 @@ class Scored:
 
 class SegmentCache:
     """What searches read of a segment whole, kept as long as the segment is in the index: each field's length
-    norms (BM25's ``K1 * (1 - B + B * length / average)`` by document) and the documents of a filter."""
+    norms (BM25's ``K1 * (1 - B + B * length / average)`` by document) and the documents of a filter; and the
+    posting lists read most lately, decoded (``lists``), up to ``KEPT_POSTINGS`` postings: the common words
+    that most queries hold are read from the index once, not by every query. A segment's postings never change
+    (deletions are read apart, from the reader)."""
 
     def __init__(self) -> None:
-        self._norms: dict[tuple[str, str], list[float]] = {}
-        self._docs: dict[tuple[str, str, str], frozenset[int]] = {}
+        self._norms: dict[tuple[str, str], np.ndarray] = {}
+        self._docs: dict[tuple[str, str, str], np.ndarray] = {}
         self._keys: dict[tuple[str, str, str], _Keys] = {}
+        self._lists: OrderedDict[tuple[str, str, str], _Decoded] = OrderedDict()  # least lately read first
+        self._kept = 0  # postings in ``_lists``
+        self._lock = threading.Lock()
 
     def keep(self, segment_ids: Iterable[str]) -> None:
         """Forget the segments that are no longer in the index."""
         live = set(segment_ids)
-        self._norms = {k: v for k, v in self._norms.items() if k[0] in live}
-        self._docs = {k: v for k, v in self._docs.items() if k[0] in live}
-        self._keys = {k: v for k, v in self._keys.items() if k[0] in live}
+        with self._lock:
+            self._norms = {k: v for k, v in self._norms.items() if k[0] in live}
+            self._docs = {k: v for k, v in self._docs.items() if k[0] in live}
+            self._keys = {k: v for k, v in self._keys.items() if k[0] in live}
+            self._lists = OrderedDict((k, v) for k, v in self._lists.items() if k[0] in live)
+            self._kept = sum(len(v.docnums) for v in self._lists.values())
 
-    def norms(self, reader, fieldname: str, weighting) -> list[float]:
+    def lists(self, reader, fieldname: str, text: str, blocks: Blocks | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings in a segment, deleted documents too, in document order: (docnums, weights), as
+        ``listed`` reads them; ``blocks`` gets the heads of its blocks."""
+        key = (reader.segment().segment_id(), fieldname, text)
+        with self._lock:
+            found = self._lists.get(key)
+            if found is not None:
+                self._lists.move_to_end(key)
+        if found is None:
+            heads: Blocks = {}
+            docnums, weights = listed(reader, fieldname, text, heads)
+            found = _Decoded(_frozen(np.array(docnums, dtype=np.int64)), _frozen(np.array(weights, dtype=np.float64)),
+                             next(iter(heads.items()), None))
+            with self._lock:
+                if key not in self._lists:
+                    self._lists[key] = found
+                    self._kept += len(docnums)
+                while self._kept > KEPT_POSTINGS and len(self._lists) > 1:
+                    _, dropped = self._lists.popitem(last=False)
+                    self._kept -= len(dropped.docnums)
+        if blocks is not None and found.heads is not None:
+            blocks[found.heads[0]] = found.heads[1]
+        return found.docnums, found.weights
+
+    def norms(self, reader, fieldname: str, weighting) -> np.ndarray:
         key = (reader.segment().segment_id(), fieldname)
         found = self._norms.get(key)
         if found is None:
             k1, b, average = weighting.K1, weighting.B, TYPICAL_LENGTH.get(fieldname, 1.0)
             # as Whoosh's bm25() computes it, from the length a byte stands for (kb.search.ranking._LocalScorer)
-            table = [k1 * ((1 - b) + b * byte_to_length(byte) / average) for byte in range(256)]
+            table = np.array([k1 * ((1 - b) + b * byte_to_length(byte) / average) for byte in range(256)])
             column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             lengths = b"" if column is None else column._dbfile.get(column._basepos, column._count)
-            found = list(map(table.__getitem__, lengths))
-            found += [table[0]] * (reader.doc_count_all() - len(found))
+            found = np.full(reader.doc_count_all(), table[0])
+            found[:len(lengths)] = table[np.frombuffer(lengths, dtype=np.uint8)]
             self._norms[key] = found
         return found
 
@@ -113,12 +152,29 @@ class SegmentCache:
             found = self._keys[key] = _Keys(reader.column_reader("key", translate=False))
         return found
 
-    def docs(self, reader, fieldname: str, value: str) -> frozenset[int]:
+    def docs(self, reader, fieldname: str, value: str) -> np.ndarray:
+        """The documents of the segment that hold ``value`` in ``fieldname``, deleted ones too, in order."""
         key = (reader.segment().segment_id(), fieldname, value)
         found = self._docs.get(key)
         if found is None:
-            found = self._docs[key] = frozenset(postings(reader, fieldname, value))
+            found = self._docs[key] = np.array(listed(reader, fieldname, value)[0], dtype=np.int64)
         return found
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """``array``, read-only (it is shared by every search that reads it)."""
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """A posting list as ``SegmentCache.lists`` keeps it: its documents and weights, and its blocks' heads
+    (``((field, term), heads)``, None for a list inlined in the term table)."""
+
+    docnums: np.ndarray
+    weights: np.ndarray
+    heads: tuple[tuple[str, bytes], tuple[list[int], list[int]] | None] | None
 
 
 class _Keys:
@@ -171,11 +227,6 @@ class _Keys:
         """``holding`` for one document, read from the column (a file that is not mapped)."""
         folded = self._column[docnum].split(b"\0", 2)[-1]
         return all(key in folded for key in keys)
-
-
-def postings(reader, fieldname: str, text: str) -> dict[int, float]:
-    """A term's postings in a segment, deleted documents too: {docnum: weight}."""
-    return dict(zip(*listed(reader, fieldname, text), strict=True))
 
 
 def listed(reader, fieldname: str, text: str, blocks: Blocks | None = None) -> tuple[list[int], list[float]]:
@@ -301,19 +352,23 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
     score or grade as its postings said (the caller then searches in full)."""
     weighting = searcher.weighting
     long_keys = [plan.key.encode("utf-8", "surrogatepass") for plan in plans if len(plan.key) > 2]
-    bounds: list[float] = []  # by candidate: an upper bound of its raw score (up to the order of a sum)
-    docnums: list[int] = []
-    segments: list[tuple[Any, int, list[int], list[Leaf]]] = []  # reader, first candidate, candidates, leaves
+    bound_parts: list[np.ndarray] = []  # by segment, by candidate: an upper bound of its raw score
+    docnum_parts: list[np.ndarray] = []
+    segments: list[tuple[Any, int, np.ndarray, list[Leaf]]] = []  # reader, first candidate, candidates, leaves
     blocks: dict[int, Blocks] = {}  # by segment (its offset): the blocks of the terms read so far
+    start = 0
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         found = _candidates(reader, plans, filters, cache, weighting, long_keys, blocks.setdefault(offset, {}))
         if found is None:
             continue
         live, leaves = found
-        segments.append((reader, len(bounds), live, leaves))
-        bounds += _bounds(reader, live, leaves, cache, weighting)
-        docnums += map(offset.__add__, live) if offset else live
+        segments.append((reader, start, live, leaves))
+        bound_parts.append(_bounds(reader, live, leaves, cache, weighting))
+        docnum_parts.append(live + offset if offset else live)
+        start += len(live)
+    bounds = np.concatenate(bound_parts) if bound_parts else np.zeros(0)
+    docnums: list[int] = np.concatenate(docnum_parts).tolist() if docnum_parts else []
     total = len(docnums)
     size = max(FIRST_BATCH, 2 * (limit + 1))
     id_of = lambda i: keys(docnums[i])[1]  # noqa: E731
@@ -349,10 +404,10 @@ def top(searcher, query, parts: list[Part], plans: list[Plan], filters: list[tup
             # the words' bounds from their bigrams are too loose for this query: bound them by the words' own
             # weights (their postings read now) and go on with the candidates not scored yet
             loose = False
-            for reader, start, live, leaves in segments:
-                exact = [([_word_weights(reader, leaf[3], live)], leaf[1], leaf[2], "") if leaf[3] else leaf
+            for reader, first, live, leaves in segments:
+                exact = [([_word_weights(reader, leaf[3], live, cache)], leaf[1], leaf[2], "") if leaf[3] else leaf
                          for leaf in leaves]
-                bounds[start:start + len(live)] = _bounds(reader, live, exact, cache, weighting)
+                bounds[first:first + len(live)] = _bounds(reader, live, exact, cache, weighting)
             waiting = _Waiting(bounds, id_of, None if after is None else after[0], RANKED * (size + 1), done)
         batch = waiting.take(max(taken, FIRST_BATCH))
 
@@ -365,7 +420,7 @@ class _Waiting:
     and each group in the order of its ids: of many texts that share a bound (copies of one text), only those
     whose ids come first need be scored."""
 
-    def __init__(self, bounds: list[float], ident: Callable[[int], str], cap: int | None, first: int,
+    def __init__(self, bounds: np.ndarray, ident: Callable[[int], str], cap: int | None, first: int,
                  done: set[int] | frozenset[int] = frozenset()):
         self._bounds = bounds
         self._done = done  # candidates scored already: never queued
@@ -377,7 +432,7 @@ class _Waiting:
         self._head = 0  # the first of the queue not taken yet
 
     def _units(self, i: int) -> int:
-        best = units(banded(TEXT_EXACT, self._bounds[i] * (1 + SLACK) + SLACK))
+        best = units(banded(TEXT_EXACT, float(self._bounds[i]) * (1 + SLACK) + SLACK))
         return best if self._cap is None else min(best, self._cap)
 
     def _fill(self, count: int) -> None:
@@ -413,34 +468,34 @@ class _Waiting:
         return self._queue[self._head][0] if self._head < len(self._queue) else None
 
 
-def _best(bounds: list[float], count: int) -> list[int]:
-    """The candidates of the ``count`` largest bounds (or more, those tied with the last), best first: the
-    bound they reach found among the floats themselves, then the candidates that reach it picked out in C."""
+def _best(bounds: np.ndarray, count: int) -> list[int]:
+    """The candidates of the ``count`` largest bounds (or more, those tied with the last), best first (ties in
+    the order of the candidates): the bound they reach found by a partial sort, then those that reach it."""
     if count >= len(bounds):
-        return sorted(range(len(bounds)), key=bounds.__getitem__, reverse=True)
-    least = heapq.nlargest(count, bounds)[-1]
-    chosen = list(compress(range(len(bounds)), map(ge, bounds, repeat(least))))
-    chosen.sort(key=bounds.__getitem__, reverse=True)
-    return chosen
+        return np.argsort(-bounds, kind="stable").tolist()
+    cut = len(bounds) - count
+    least = np.partition(bounds, cut)[cut]
+    chosen = np.flatnonzero(bounds >= least)
+    return chosen[np.argsort(-bounds[chosen], kind="stable")].tolist()
 
 
-def _bounds(reader, live: list[int], leaves: list[Leaf], cache: SegmentCache,
-            weighting) -> list[float]:
+def _bounds(reader, live: np.ndarray, leaves: list[Leaf], cache: SegmentCache, weighting) -> np.ndarray:
     """Each candidate's bound: the sum over the leaves of BM25 of the leaf's weight (the least of its weights')
-    and the field's length, times the leaf's boost; every step a ``map`` over the candidates, in C."""
+    and the field's length, times the leaf's boost; each step over every candidate at once (the same floating-point
+    operations, in the same order, as a loop over them would do)."""
     k1p1 = weighting.K1 + 1
-    norms_of: dict[str, list[float]] = {}
-    bounds: Iterator[float] | None = None
+    norms_of: dict[str, np.ndarray] = {}
+    bounds: np.ndarray | None = None
     for weights_lists, fieldname, boost, _ in leaves:
         if fieldname not in norms_of:
-            norms_of[fieldname] = list(map(cache.norms(reader, fieldname, weighting).__getitem__, live))
-        ws = weights_lists[0] if len(weights_lists) == 1 else list(map(min, *weights_lists))
+            norms_of[fieldname] = cache.norms(reader, fieldname, weighting)[live]
+        ws = weights_lists[0] if len(weights_lists) == 1 else np.minimum.reduce(weights_lists)
         # Whoosh's bm25() with idf 1: (w * (K1 + 1)) / (w + norm), times the boost
-        scores = map(truediv, map(mul, ws, repeat(k1p1)), map(add, ws, norms_of[fieldname]))
+        scores = (ws * k1p1) / (ws + norms_of[fieldname])
         if boost != 1.0:
-            scores = map(mul, scores, repeat(boost))
-        bounds = scores if bounds is None else map(add, bounds, scores)
-    return list(bounds) if bounds is not None else [0.0] * len(live)
+            scores = scores * boost
+        bounds = scores if bounds is None else bounds + scores
+    return bounds if bounds is not None else np.zeros(len(live))
 
 
 def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: SegmentCache) -> list[int]:
@@ -450,12 +505,28 @@ def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: Segment
         held = _candidates(sub.reader(), [Plan(plan.key, plan.grams, ())], filters, cache, searcher.weighting, [],
                            None)
         if held is not None:
-            found += map(offset.__add__, held[0])
+            found += (held[0] + offset).tolist()
     return found
 
 
+def _arrays(docnums: Iterable[int], weights: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+    return np.fromiter(docnums, dtype=np.int64), np.fromiter(weights, dtype=np.float64)
+
+
+def _within(docnums: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
+    """Those of ``docnums`` that are among ``among`` (both sorted, each below ``size``), in order."""
+    if len(among) * 8 < len(docnums):  # a few among many: each of them looked up
+        at = np.searchsorted(docnums, among)
+        inside = at < len(docnums)
+        at, among = at[inside], among[inside]
+        return among[docnums[at] == among]
+    marked = np.zeros(size, dtype=bool)
+    marked[among] = True
+    return docnums[marked[docnums]]
+
+
 def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting,
-                long_keys: list[bytes], blocks: Blocks | None) -> tuple[list[int], list[Leaf]] | None:
+                long_keys: list[bytes], blocks: Blocks | None) -> tuple[np.ndarray, list[Leaf]] | None:
     """The documents of a segment that hold every term's bigrams, pass the filters and hold each of
     ``long_keys`` in a field (bigrams may stand apart: a key of three characters or more must be in a field, as
     grade() asks), in document order, and the leaves of a bound of the query's score over them: (weights, by
@@ -464,49 +535,41 @@ def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache
     counts = sorted({(reader.doc_frequency("grams", g), g) for plan in plans for g in plan.grams})
     if not counts or counts[0][0] == 0:
         return None
-    read: dict[str, tuple[list[int], list[float]]] = {}  # each bigram read whole: its postings
-    probed: dict[str, dict[int, float]] = {}  # each bigram probed: its weights in the documents left then
-    first, first_weights = listed(reader, "grams", counts[0][1], blocks)
-    read[counts[0][1]] = (first, first_weights)
-    live: set[int] | frozenset[int] | None = None  # None: every document of ``first``
+    size = reader.doc_count_all()
+    read: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each bigram read whole, or probed: (docnums, weights)
+    live, weights = cache.lists(reader, "grams", counts[0][1], blocks)
+    read[counts[0][1]] = (live, weights)
     for count, gram in counts[1:]:
-        if count > PROBE_RATIO * (len(first) if live is None else len(live)):
-            weights = probe(reader, "grams", gram, sorted(live) if live is not None else first)
-            probed[gram] = weights
-            live = set(weights)
+        if count > PROBE_RATIO * len(live):
+            probed = probe(reader, "grams", gram, live.tolist())
+            read[gram] = _arrays(probed.keys(), probed.values())
+            live = read[gram][0]
         else:
-            ids, ws = read[gram] = listed(reader, "grams", gram, blocks)
-            live = set(first).intersection(ids) if live is None else live.intersection(ids)
-        if not live:
+            read[gram] = cache.lists(reader, "grams", gram, blocks)
+            live = _within(live, read[gram][0], size)
+        if not len(live):
             return None
     for fieldname, value in filters:
-        docs = cache.docs(reader, fieldname, value)
-        live = docs.intersection(first) if live is None else live & docs
-    deleted = reader.deleted_docs_set if reader.has_deletions() else None
-    if deleted:
-        live = set(first).difference(deleted) if live is None else live - deleted
-    if live is not None and len(live) == len(first):
-        live = None  # every one of ``first`` (a set of them, and it as large)
-    docs_left = first if live is None else list(compress(first, map(live.__contains__, first)))
-    if long_keys and docs_left:
-        held = cache.keys(reader).holding(docs_left, long_keys)
-        if len(held) != len(docs_left):
-            docs_left, live = held, set(held)
-    if not docs_left:
+        live = _within(live, cache.docs(reader, fieldname, value), size)
+    if reader.has_deletions():
+        deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+        if len(deleted):
+            marked = np.zeros(size, dtype=bool)
+            marked[deleted] = True
+            live = live[~marked[live]]
+    if long_keys and len(live):
+        held = cache.keys(reader).holding(live.tolist(), long_keys)
+        if len(held) != len(live):
+            live = np.array(held, dtype=np.int64)
+    if not len(live):
         return None
-    left: set[int] | frozenset[int] | None = live if live is None or len(live) == len(docs_left) else None
 
-    def aligned(gram: str) -> list[float]:
+    def aligned(gram: str) -> np.ndarray:
         """The bigram's weights in the documents left, in their order (they are among its postings)."""
-        nonlocal left
-        if gram in probed:
-            return list(map(probed[gram].__getitem__, docs_left))
         ids, ws = read[gram]
-        if len(ids) == len(docs_left):  # the documents left are all of its postings
+        if len(ids) == len(live):  # the documents left are all of its postings
             return ws
-        if left is None:
-            left = frozenset(docs_left)
-        return list(compress(ws, map(left.__contains__, ids)))
+        return ws[np.searchsorted(ids, live)]
 
     by_gram = {gram: aligned(gram) for gram in dict.fromkeys(g for plan in plans for g in plan.grams)}
     leaves: list[Leaf] = []
@@ -519,18 +582,22 @@ def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache
             if bounding and len(bounding) == len(token) - 1:
                 leaves.append((bounding, "words", WORDS_BOOST, token))
             elif reader.doc_frequency("words", token):
-                leaves.append(([_word_weights(reader, token, docs_left)], "words", WORDS_BOOST, ""))
-    return docs_left, leaves
+                leaves.append(([_word_weights(reader, token, live, cache)], "words", WORDS_BOOST, ""))
+    return live, leaves
 
 
-def _word_weights(reader, token: str, docnums: list[int]) -> list[float]:
+def _word_weights(reader, token: str, docnums: np.ndarray, cache: SegmentCache) -> np.ndarray:
     """A word's weights in ``docnums`` (sorted; 0 where it is not): its posting list probed for them if it is
     much longer, else read."""
     if reader.doc_frequency("words", token) > PROBE_RATIO * len(docnums):
-        weights = probe(reader, "words", token, docnums)
+        probed = probe(reader, "words", token, docnums.tolist())
+        ids, ws = _arrays(probed.keys(), probed.values())
     else:
-        weights = postings(reader, "words", token)
-    return list(map(weights.get, docnums, repeat(0.0)))
+        ids, ws = cache.lists(reader, "words", token)
+    if not len(ids):
+        return np.zeros(len(docnums))
+    at = np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)
+    return np.where(ids[at] == docnums, ws[at], 0.0)
 
 
 def probe(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, float]:
@@ -554,7 +621,7 @@ def _score(searcher, query, docnums: list[int], blocks: dict[int, Blocks] | None
     context = searcher.context()
     for sub, offset in searcher.leaf_searchers():
         end = offset + sub.doc_count_all()
-        local = [d - offset for d in wanted if offset <= d < end]
+        local = [int(d) - offset for d in wanted if offset <= d < end]
         if not local:
             continue
         known = {} if blocks is None else blocks.setdefault(offset, {})
