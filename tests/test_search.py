@@ -855,16 +855,27 @@ def test_skipping_by_the_heads_of_blocks_stands_where_reading_them_does(kb):
 
 
 def test_postings_read_from_the_pickles_bytes_are_those_unpickled(kb, monkeypatch):
-    """topk reads a block's docnums and weights from its pickle's bytes, skipping the positions: for every posting
-    list of the index (that is not inlined in the term table) they are those Whoosh unpickles."""
+    """kb.search.codec reads a block's docnums and weights from its pickle's bytes, skipping the positions: for
+    every posting list of the index (that is not inlined in the term table) they are those Whoosh unpickles, as
+    topk lists them and as a matcher walking the list (values too) stands on them."""
+    from kb.search import codec
+
     topk = search_module.topk
     reader = kb.search_index._searcher().leaf_searchers()[0][0].reader()
-    read = topk._block
+    read = codec.block_postings
     fast = [0]
 
     def counting(data, count):
         found = read(data, count)
         fast[0] += found is not None
+        return found
+
+    def walked(fieldname: str, term: bytes) -> list[tuple]:
+        matcher = reader.postings(fieldname, term)
+        found = []
+        while matcher.is_active():
+            found.append((matcher.id(), matcher.weight(), matcher.value()))
+            matcher.next()
         return found
 
     lists = 0
@@ -873,10 +884,13 @@ def test_postings_read_from_the_pickles_bytes_are_those_unpickled(kb, monkeypatc
             if reader.doc_frequency(fieldname, term) <= 32:  # inlined
                 continue
             text = term.decode("utf-8")
-            monkeypatch.setattr(topk, "_block", counting)
+            monkeypatch.setattr(codec, "block_postings", counting)
             ours = topk.listed(reader, fieldname, text)
-            monkeypatch.setattr(topk, "_block", lambda data, count: None)
+            walk = walked(fieldname, term) if lists % 10 == 0 else None
+            monkeypatch.setattr(codec, "block_postings", lambda data, count: None)
             assert topk.listed(reader, fieldname, text) == ours, (fieldname, text)
+            if walk is not None:
+                assert walked(fieldname, term) == walk, (fieldname, text)
             lists += 1
     assert lists > 100 and fast[0] > lists  # most blocks were read from their bytes
 

@@ -9,6 +9,7 @@ import struct
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterable
+from itertools import accumulate
 
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
@@ -128,6 +129,44 @@ def _info(data: bytes) -> tuple[tuple, int] | None:
     return tuple(values), at + 4
 
 
+_FLOATS: dict[int, struct.Struct] = {}  # by count: that many pickled floats (BINFLOAT: "G", 8 bytes big-endian)
+
+
+def block_postings(data: bytes, count: int) -> tuple[list[int], list[float]] | None:
+    """A block's docnums and weights read from its pickled data (Whoosh's (deltas, weights, values), protocol 2)
+    without unpickling the values, which for a field with positions are most of it; None (unpickle it then)
+    unless the pickle is laid out as Whoosh writes a common block: ``count`` > 3 deltas, each after the first
+    below 256 (BININT1), and weights a tuple of floats, one float, or None."""
+    if count < 4 or data[:3] != b"\x80\x02(":
+        return None
+    opcode = data[3]
+    if opcode == 0x4B:  # BININT1
+        first, at = data[4], 5
+    elif opcode == 0x4D:  # BININT2
+        first, at = data[4] | data[5] << 8, 6
+    elif opcode == 0x4A:  # BININT (signed)
+        first, at = int.from_bytes(data[4:8], "little", signed=True), 8
+    else:
+        return None
+    end = at + 2 * (count - 1)
+    if data[at:end:2] != b"K" * (count - 1) or data[end:end + 2] != b"tq":  # TUPLE, BINPUT
+        return None
+    ids = list(accumulate(data[at + 1:end:2], initial=first))
+    at = end + 3
+    opcode = data[at]
+    if opcode == 0x28:  # MARK: a tuple of floats
+        stop = at + 1 + 9 * count
+        if data[at + 1:stop:9] != b"G" * count or data[stop] != 0x74:
+            return None
+        floats = _FLOATS.get(count) or _FLOATS.setdefault(count, struct.Struct(">" + "xd" * count))
+        return ids, list(floats.unpack_from(data, at + 1))
+    if opcode == 0x47:  # one float for every posting
+        return ids, [struct.unpack_from(">d", data, at + 1)[0]] * count
+    if opcode == 0x4E:  # None: every weight 1
+        return ids, [1.0] * count
+    return None
+
+
 class _LeafMatcher(W3LeafMatcher):
     """Whoosh 2.7's reader of a posting list, skipping inside a block by bisection instead of a step a posting
     (a search that scores a few texts of a long list skips to each of them), and reading a block's head and
@@ -162,6 +201,28 @@ class _LeafMatcher(W3LeafMatcher):
         self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen = info
         self._minlength = byte_to_length(mnlen)
         self._maxlength = byte_to_length(mxlen)
+
+    def _read_ids(self):
+        if self._data is not None or not self._read_postings():
+            super()._read_ids()
+
+    def _read_weights(self):
+        if self._data is not None or not self._read_postings():
+            super()._read_weights()
+
+    def _read_postings(self) -> bool:
+        """Read the block's ids and weights from its pickle's bytes, not unpickling its values (most of a block
+        with positions, which only a phrase reads); whether it could."""
+        if self._ids is not None and self._weights is not None:
+            return True
+        buf = getattr(self._postfile, "_buf", None)
+        if buf is None or self._compression:
+            return False
+        found = block_postings(bytes(buf[self._dataoffset:self._nextoffset]), self._blocklength)
+        if found is None:
+            return False
+        self._ids, self._weights = found
+        return True
 
     def _read_data(self):
         buf = getattr(self._postfile, "_buf", None)

@@ -25,13 +25,12 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 
 from __future__ import annotations
 
-import struct
 import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import compress, repeat
 from operator import le
 from typing import Any
 
@@ -249,71 +248,19 @@ def listed(reader, fieldname: str, text: str, blocks: Blocks | None = None) -> t
     weights_found: list[float] = []
     last: list[int] = []
     positions: list[int] = []
-    buf = getattr(matcher._postfile, "_buf", None)  # a mapped file (kb.search.storage)
     while not matcher._atend:
         last.append(matcher._maxid)
         positions.append(getattr(matcher, "_position", -1))
-        count = matcher._blocklength
-        fast = None if buf is None or matcher._compression else \
-            _block(bytes(buf[matcher._dataoffset:matcher._nextoffset]), count)
-        if fast is not None:
-            ids_found += fast[0]
-            weights_found += fast[1]
-            matcher._next_block()
-            continue
-        matcher._read_data()
-        deltas, weights, _ = matcher._data
-        ids_found += accumulate(deltas)
-        if weights is None:
-            weights_found += repeat(1.0, count)
-        elif isinstance(weights, float):
-            weights_found += repeat(weights, count)
-        else:
-            weights_found += weights
+        matcher._read_ids()  # from the block's bytes where kb.search.codec can, its values left unread
+        matcher._read_weights()
+        ids_found += matcher._ids
+        weights_found += matcher._weights
         matcher._next_block()
     if len(ids_found) != len(weights_found):
         raise ValueError(f"{fieldname}:{text}: {len(ids_found)} postings, {len(weights_found)} weights")
     if blocks is not None and isinstance(matcher, _LeafMatcher):
         blocks[(fieldname, term)] = (last, positions)
     return ids_found, weights_found
-
-
-_FLOATS: dict[int, struct.Struct] = {}  # by count: that many pickled floats (BINFLOAT: "G", 8 bytes big-endian)
-
-
-def _block(data: bytes, count: int) -> tuple[list[int], list[float]] | None:
-    """A block's docnums and weights read from its pickled data (Whoosh's (deltas, weights, values), protocol 2)
-    without unpickling the values, which for a field with positions are most of it; None (unpickle it then)
-    unless the pickle is laid out as Whoosh writes a common block: ``count`` > 3 deltas, each after the first
-    below 256 (BININT1), and weights a tuple of floats, one float, or None."""
-    if count < 4 or data[:3] != b"\x80\x02(":
-        return None
-    opcode = data[3]
-    if opcode == 0x4B:  # BININT1
-        first, at = data[4], 5
-    elif opcode == 0x4D:  # BININT2
-        first, at = data[4] | data[5] << 8, 6
-    elif opcode == 0x4A:  # BININT (signed)
-        first, at = int.from_bytes(data[4:8], "little", signed=True), 8
-    else:
-        return None
-    end = at + 2 * (count - 1)
-    if data[at:end:2] != b"K" * (count - 1) or data[end:end + 2] != b"tq":  # TUPLE, BINPUT
-        return None
-    ids = list(accumulate(data[at + 1:end:2], initial=first))
-    at = end + 3
-    opcode = data[at]
-    if opcode == 0x28:  # MARK: a tuple of floats
-        stop = at + 1 + 9 * count
-        if data[at + 1:stop:9] != b"G" * count or data[stop] != 0x74:
-            return None
-        floats = _FLOATS.get(count) or _FLOATS.setdefault(count, struct.Struct(">" + "xd" * count))
-        return ids, list(floats.unpack_from(data, at + 1))
-    if opcode == 0x47:  # one float for every posting
-        return ids, [struct.unpack_from(">d", data, at + 1)[0]] * count
-    if opcode == 0x4E:  # None: every weight 1
-        return ids, [1.0] * count
-    return None
 
 
 def _blocks_of(reader, fieldname: str, term: bytes) -> tuple[list[int], list[int]] | None:
