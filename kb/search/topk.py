@@ -26,7 +26,6 @@ whoosh-reloaded version setup.cfg pins, like kb.search.codec's.
 from __future__ import annotations
 
 import threading
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ RANKED = 8  # candidates ranked by bound at first, per one of a first batch and 
 REFINE_AFTER = 4  # batches' worth of hits scored before words' bounds from their bigrams give way to their own
 PROBE_RATIO = 16  # a posting list this many times longer than the documents left is probed for them, not read
 SLACK = 1e-9  # relative: a bound sums in another order than Whoosh does, so it may be a few ulps off
+SPAN_CHUNK = 1 << 23  # bytes of a key column searched for NULs at a time
 KEPT_POSTINGS = 2_000_000  # decoded postings kept by a process, of the lists read most lately (16 bytes each)
 
 
@@ -187,26 +187,30 @@ class _Keys:
         self._mapping = file.mapping if isinstance(file, MappedFile) else None
         self._base = (file.base if isinstance(file, MappedFile) else 0) + column._basepos
         self._column = column
-        self._starts: array[int] | None = None
-        self._ends: array[int] | None = None
+        self._starts: np.ndarray | None = None
+        self._ends: np.ndarray | None = None
 
-    def _spans(self) -> tuple[array[int], array[int]]:
-        """Where each document's folded fields start and end in the mapping (after its kind and id, as
-        ``split(b"\\0", 2)[-1]`` reads them; an empty span for a document without a key)."""
+    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each document's folded fields start and end in the mapping: after its kind and id, the first
+        two NULs of its bytes (as ``split(b"\\0", 2)[-1]`` reads them; where one is missing, from the last one
+        found); found among every NUL of the column, a chunk of the mapping at a time."""
         if self._starts is None or self._ends is None:
-            find = self._mapping.find  # type: ignore[union-attr]
-            starts, ends = array("q"), array("q")
-            base = self._base
-            for offset, length in zip(self._offsets, self._lengths, strict=True):
-                start = base + offset
-                end = start + length
-                for _ in range(2):
-                    cut = find(b"\0", start, end)
-                    if cut < 0:
-                        break
-                    start = cut + 1
-                starts.append(start)
-                ends.append(end)
+            assert self._mapping is not None
+            starts = self._base + np.frombuffer(self._offsets, dtype=self._offsets.typecode).astype(np.int64)
+            ends = starts + np.frombuffer(self._lengths, dtype=self._lengths.typecode)
+            lo, hi = (int(starts.min()), int(ends.max())) if len(starts) else (0, 0)
+            pieces = []
+            for at in range(lo, hi, SPAN_CHUNK):
+                view = np.frombuffer(self._mapping, dtype=np.uint8, count=min(SPAN_CHUNK, hi - at), offset=at)
+                pieces.append(np.flatnonzero(view == 0) + at)
+                del view  # no view of the mapping may outlive this (it could not be closed)
+            nuls = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+            for _ in range(2):
+                if not len(nuls):
+                    break
+                at = np.searchsorted(nuls, starts)
+                cut = nuls[np.minimum(at, len(nuls) - 1)]
+                starts = np.where((at < len(nuls)) & (cut < ends), cut + 1, starts)
             self._starts, self._ends = starts, ends
         return self._starts, self._ends
 
@@ -215,10 +219,12 @@ class _Keys:
         separator inside), in their order: each a search of the mapping (``map``, no Python frame a document)."""
         if self._mapping is None:
             return [d for d in docnums if self._holds(d, keys)]
-        starts, ends = self._spans()
+        all_starts, all_ends = self._spans()
         find = self._mapping.find
         for key in keys:
-            found = map(find, repeat(key), map(starts.__getitem__, docnums), map(ends.__getitem__, docnums))
+            chosen = np.asarray(docnums, dtype=np.int64)
+            starts, ends = all_starts[chosen].tolist(), all_ends[chosen].tolist()
+            found = map(find, repeat(key), starts, ends)
             docnums = list(compress(docnums, map(le, repeat(0), found)))
         return docnums
 
