@@ -88,6 +88,10 @@ class Linker:
         self._snap = snapshot
         # (key, ids, other readings' ids, preferred document, why) -> where such a match links
         self._readings: dict[tuple, _Reading] = {}
+        # what a match's entries come to in this snapshot, the same for every match of them: a label of a report
+        # copied year after year names an entry of each copy, and a text names it again and again
+        self._present: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._documents: dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[str | None]] = {}
 
     def _choose(self, key: str, ids: tuple[str, ...]) -> tuple[Entry, str]:
         snap = self._snap
@@ -158,30 +162,47 @@ class Linker:
 
     def _matches(self, scan: Scan, prefer: str | None) -> list[tuple[Match, tuple[str, ...], tuple[str, ...]]]:
         """Each match with the entries it names and the other readings' entries, of this snapshot."""
-        entries = self._snap.entries
         found = []
+        present = self._present
+        if len(present) > READINGS_KEPT:
+            present.clear()
         for m in scan.choose(prefer):
-            ids = m.targets if len(m.targets) == 1 and m.targets[0] in entries else tuple(
-                i for i in m.targets if i in entries)
-            if ids:
-                found.append((m, ids, tuple(dict.fromkeys(i for i in m.alternatives if i in entries and i not in ids))
-                              if m.alternatives else ()))
+            named = present.get((m.targets, m.alternatives))
+            if named is None:
+                named = present[m.targets, m.alternatives] = self._present_of(m.targets, m.alternatives)
+            if named[0]:
+                found.append((m, *named))
         return found
+
+    def _present_of(self, targets: tuple[str, ...], alternatives: tuple[str, ...]) -> tuple[tuple[str, ...],
+                                                                                            tuple[str, ...]]:
+        """The entries of this snapshot among a match's targets, and among its alternatives the others."""
+        entries = self._snap.entries
+        ids = targets if len(targets) == 1 and targets[0] in entries else tuple(i for i in targets if i in entries)
+        others = tuple(dict.fromkeys(i for i in alternatives if i in entries and i not in ids)) if alternatives \
+            else ()
+        return ids, others
 
     def _context(self, matches: list[tuple[Match, tuple[str, ...], tuple[str, ...]]]) -> str | None:
         """The document whose entries the text's unambiguous links name most, where some ambiguous link has
         a reading of it; None if there is no such one document."""
         entries = self._snap.entries
         votes: dict[str, int] = {}
-        open_to: set[str] = set()
+        open_to: set[str | None] = set()
+        known = self._documents
+        if len(known) > READINGS_KEPT:
+            known.clear()
         for _, ids, others in matches:
-            named = {entries[i].document for i in (*ids, *others)}
+            named = known.get((ids, others))
+            if named is None:
+                named = known[ids, others] = frozenset(entries[i].document for i in (*ids, *others))
             if len(named) == 1:
                 [document] = named
                 if document is not None:
                     votes[document] = votes.get(document, 0) + 1
             else:
-                open_to.update(d for d in named if d is not None)
+                open_to |= named
+        open_to.discard(None)
         if not open_to or not votes:
             return None
         most = max(votes.values())

@@ -523,6 +523,21 @@ def test_without_prefer_the_report_the_rest_of_the_text_links_decides(real_clien
     assert tied[0][1:3] == ("jiangxi-2026:8", "longest")
 
 
+def test_a_linker_answers_as_a_new_one_whatever_it_linked_before(kb):
+    """A linker keeps, for its snapshot, what a match's entries come to: after links with other documents and
+    preferences, each answer is the one a linker that linked nothing before gives."""
+    from kb.linking import Linker
+
+    texts = [TWO_NAMES, TWO_NAMES + "，推进“三通一码”", TWO_NAMES + "，落实稳增长“21”条，建设灯塔工厂"]
+    options = [{}, {"documents": ["sichuan-2026"]}, {"documents": ["jiangxi-2026"]}, {"prefer": "sichuan-2026"},
+               {"prefer": "jiangxi-2026"}, {"documents": ["sichuan-2026", "jiangxi-2026"]}]
+    used = Linker(kb.snapshot)
+    for _ in range(2):
+        for text in texts:
+            for option in options:
+                assert used.link(text, **option) == Linker(kb.snapshot).link(text, **option), (text, option)
+
+
 def test_an_unknown_preferred_document_is_a_404_problem(real_client):
     response = real_client.post("/link", json={"text": TWO_NAMES, "prefer": "nowhere-1999"})
     assert "nowhere-1999" in assert_problem(response, 404)["detail"]
