@@ -568,6 +568,24 @@ def test_openapi_document_validates(spec):
     assert spec["openapi"].startswith("3.")
 
 
+def test_passages_passed_through_are_what_their_schema_dumps_and_documents(client, spec):
+    """An entry's passages go out as kb.views made them (api.schemas.Dumped): each is what EntryPassageSchema
+    would dump of it, key for key, and the OpenAPI document describes them by that schema."""
+    from api.schemas import EntryPassageSchema
+
+    schema = EntryPassageSchema()
+    listed = ok(client.get(path("百千万工程")))["entries"][0]["passages"]
+    paged = ok(client.get("/entries/qingcheng-2024:2/passages?limit=5"))["passages"]
+    assert listed and paged
+    for passage in listed + paged:
+        assert schema.dump(passage) == passage and set(passage) == set(schema.fields), passage
+    components = spec["components"]["schemas"]
+    for name in ("TermEntry", "EntryPassagePage"):
+        items = components[name]["properties"]["passages"]["items"]
+        assert items == {"$ref": "#/components/schemas/EntryPassage"}, (name, items)
+    assert set(components["EntryPassage"]["properties"]) == set(schema.fields)
+
+
 # Requests that give each status of each route, on the app with a KB (and without one, for 503).
 SAMPLES = {
     "/terms/{term}": [path("百千万工程"), path("百千万"), path("百千万工程") + "?document=qingcheng-2024",
