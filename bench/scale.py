@@ -15,8 +15,8 @@ Each size is a corpus of bench/generate.py (the real reports under new ids and y
   every passage that uses the term, in any report, so the answer grows with the corpus up to its first page of
   them; its size is in the table), twice: as wrk sends it (the same URL again, which each worker answers from
   its cache of rendered answers, api/answers.py) and with a query parameter that changes every request (``n=``,
-  which kb ignores), so that every request is a miss and runs the lookup; and without ``document`` (every copy's sense: the answer grows with the copies, so that row has
-  no target);
+  which kb ignores), so that every request is a miss and runs the lookup; and without ``document`` (every
+  copy's sense: the answer grows with the copies, so that row has no target);
 - search p50/p90/p99 over HTTP, every request a cache miss (``n=`` again), one request a connection as the
   sync workers serve them, so each figure includes about 1 ms of HTTP: QUERIES (common words that most
   passages of every report hold among them) and a few with a filter or a cursor, ``--rounds`` passes; then
