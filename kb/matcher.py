@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 
 import ahocorasick_rs
 
@@ -216,16 +217,14 @@ def _choose(text: str, offsets: Offsets, merged: dict[_Span, tuple[tuple[str, ..
     found = []
     for start, end, key in chosen:
         named, targets = merged[start, end, key]
-        others: list[str] = []
-        if left_out:
+        others: tuple[str, ...] = ()
+        around = _overlapping(left_out, starts, longest, start, end) if left_out else ()
+        if around:  # other readings of these words: their entries in order, once each, none of ``named``
             seen = set(named)
-            for span in _overlapping(left_out, starts, longest, start, end):  # other readings of these words
-                for other in merged[span][0]:
-                    if other not in seen:
-                        seen.add(other)
-                        others.append(other)
+            others = tuple(i for i in dict.fromkeys(chain.from_iterable(merged[span][0] for span in around))
+                           if i not in seen)
         first, last = _widen(text, *offsets.span(start, end), targets.edges)
-        found.append(Match(first, last, key, named, tuple(others)))
+        found.append(Match(first, last, key, named, others))
     return found
 
 
