@@ -83,14 +83,13 @@ class Scored:
 
 class SegmentCache:
     """What searches read of a segment whole, kept as long as the segment is in the index: each field's length
-    norms (BM25's ``K1 * (1 - B + B * length / average)`` by document) and the documents of a filter; and the
-    posting lists read most lately, decoded (``lists``), up to ``KEPT_POSTINGS`` postings: the common words
-    that most queries hold are read from the index once, not by every query. A segment's postings never change
+    norms (BM25's ``K1 * (1 - B + B * length / average)`` by document) and its key column; and the posting lists
+    read most lately, decoded (``lists``; a filter's documents too), up to ``KEPT_POSTINGS`` postings: the common
+    words that most queries hold are read from the index once, not by every query. A segment's postings never change
     (deletions are read apart, from the reader)."""
 
     def __init__(self) -> None:
         self._norms: dict[tuple[str, str], np.ndarray] = {}
-        self._docs: dict[tuple[str, str, str], np.ndarray] = {}
         self._keys: dict[tuple[str, str, str], _Keys] = {}
         self._lists: OrderedDict[tuple[str, str, str], _Decoded] = OrderedDict()  # least lately read first
         self._kept = 0  # postings in ``_lists``
@@ -101,7 +100,6 @@ class SegmentCache:
         live = set(segment_ids)
         with self._lock:
             self._norms = {k: v for k, v in self._norms.items() if k[0] in live}
-            self._docs = {k: v for k, v in self._docs.items() if k[0] in live}
             self._keys = {k: v for k, v in self._keys.items() if k[0] in live}
             self._lists = OrderedDict((k, v) for k, v in self._lists.items() if k[0] in live)
             self._kept = sum(len(v.docnums) for v in self._lists.values())
@@ -149,14 +147,6 @@ class SegmentCache:
         found = self._keys.get(key)
         if found is None:
             found = self._keys[key] = _Keys(reader.column_reader("key", translate=False))
-        return found
-
-    def docs(self, reader, fieldname: str, value: str) -> np.ndarray:
-        """The documents of the segment that hold ``value`` in ``fieldname``, deleted ones too, in order."""
-        key = (reader.segment().segment_id(), fieldname, value)
-        found = self._docs.get(key)
-        if found is None:
-            found = self._docs[key] = np.array(listed(reader, fieldname, value)[0], dtype=np.int64)
         return found
 
 
@@ -462,10 +452,6 @@ def holding(searcher, plan: Plan, filters: list[tuple[str, str]], cache: Segment
     return found
 
 
-def _arrays(docnums: Iterable[int], weights: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
-    return np.fromiter(docnums, dtype=np.int64), np.fromiter(weights, dtype=np.float64)
-
-
 def _within(docnums: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
     """Those of ``docnums`` that are among ``among`` (both sorted, each below ``size``), in order."""
     if len(among) * 8 < len(docnums):  # a few among many: each of them looked up
@@ -473,9 +459,14 @@ def _within(docnums: np.ndarray, among: np.ndarray, size: int) -> np.ndarray:
         inside = at < len(docnums)
         at, among = at[inside], among[inside]
         return among[docnums[at] == among]
+    return docnums[_marked(among, size)[docnums]]
+
+
+def _marked(docnums: np.ndarray, size: int) -> np.ndarray:
+    """A mask of ``size`` documents, true at ``docnums``."""
     marked = np.zeros(size, dtype=bool)
-    marked[among] = True
-    return docnums[marked[docnums]]
+    marked[docnums] = True
+    return marked
 
 
 def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache: SegmentCache, weighting,
@@ -494,8 +485,7 @@ def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache
     read[counts[0][1]] = (live, weights)
     for count, gram in counts[1:]:
         if count > PROBE_RATIO * len(live):
-            probed = probe(reader, "grams", gram, live.tolist())
-            read[gram] = _arrays(probed.keys(), probed.values())
+            read[gram] = probe(reader, "grams", gram, live)
             live = read[gram][0]
         else:
             read[gram] = cache.lists(reader, "grams", gram, blocks)
@@ -503,13 +493,11 @@ def _candidates(reader, plans: list[Plan], filters: list[tuple[str, str]], cache
         if not len(live):
             return None
     for fieldname, value in filters:
-        live = _within(live, cache.docs(reader, fieldname, value), size)
+        live = _within(live, cache.lists(reader, fieldname, value)[0], size)
     if reader.has_deletions():
         deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
         if len(deleted):
-            marked = np.zeros(size, dtype=bool)
-            marked[deleted] = True
-            live = live[~marked[live]]
+            live = live[~_marked(deleted, size)[live]]
     if long_keys and len(live):
         held = cache.keys(reader).holding(live.tolist(), long_keys)
         if len(held) != len(live):
@@ -543,8 +531,7 @@ def _word_weights(reader, token: str, docnums: np.ndarray, cache: SegmentCache) 
     """A word's weights in ``docnums`` (sorted; 0 where it is not): its posting list probed for them if it is
     much longer, else read."""
     if reader.doc_frequency("words", token) > PROBE_RATIO * len(docnums):
-        probed = probe(reader, "words", token, docnums.tolist())
-        ids, ws = _arrays(probed.keys(), probed.values())
+        ids, ws = probe(reader, "words", token, docnums)
     else:
         ids, ws = cache.lists(reader, "words", token)
     if not len(ids):
@@ -553,16 +540,17 @@ def _word_weights(reader, token: str, docnums: np.ndarray, cache: SegmentCache) 
     return np.where(ids[at] == docnums, ws[at], 0.0)
 
 
-def probe(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, float]:
-    """A term's weights in those of ``docnums`` (sorted) that its posting list has: the list skipped to each of
-    them (block by block, then by bisection) rather than read whole."""
+def probe(reader, fieldname: str, text: str, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Those of ``docnums`` (sorted) that a term's posting list has, and its weights there: the list skipped to
+    each of them (block by block, then by bisection) rather than read whole."""
     term = reader.schema[fieldname].to_bytes(text)
     if (fieldname, term) not in reader:
-        return {}
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     matcher = reader.postings(fieldname, term)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    return {docnum: matcher.weight() for docnum in _matched(matcher, docnums)}
+    weights = {docnum: matcher.weight() for docnum in _matched(matcher, docnums.tolist())}
+    return np.fromiter(weights.keys(), dtype=np.int64), np.fromiter(weights.values(), dtype=np.float64)
 
 
 def _score(searcher, query, docnums: list[int], blocks: dict[int, Blocks] | None = None) -> dict[int, float]:
