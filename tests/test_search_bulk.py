@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -18,7 +19,8 @@ from kb.search.analysis import (
     _KBTokenizer,
     _tokenizer,
     _user_words,
-    gram_counts,
+    gram_codes,
+    gram_text,
     word_positions,
 )
 from kb.search.codec import _Codec
@@ -49,7 +51,9 @@ def test_one_pass_counts_are_what_the_analyzers_yield(tmp_path, text):
     grams: dict[str, int] = {}
     for token in _KBTokenizer("grams")(text, mode="index"):
         grams[token.text] = grams.get(token.text, 0) + 1
-    assert dict(gram_counts(text)) == grams
+    codes, per_text = gram_codes([_fold(text)[0]])
+    assert per_text.tolist() == [len(codes)]
+    assert Counter(map(gram_text, codes.tolist())) == grams
 
 
 def whoosh_written(index: SearchIndex, docs: list[SearchDoc], user_words, revision: int, store: str) -> None:
@@ -102,13 +106,16 @@ def segment_files(index: SearchIndex) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("procs,automaton", [(1, False), (2, False), (2, True)])
 def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs, automaton):
-    """``automaton``: the words cut by kb.search.dagcut, as they are in a bulk write of much text."""
+    """``automaton``: the words cut by kb.search.dagcut, as they are in a bulk write of much text. With one
+    process, the grams are numbered a few texts at a time (as a segment of much text is)."""
     docs, user_words = kb.search_docs(), sorted(kb.user_words())
     plain = SearchIndex(tmp_path / "plain", tmp_path)
     whoosh_written(plain, docs, user_words, 7, "s")
     monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
     monkeypatch.setattr(search_module, "BULK_CUT_CHARS", 0 if automaton else 10**12)
     monkeypatch.setattr(search_module.os, "cpu_count", lambda: procs)
+    if procs == 1:
+        monkeypatch.setattr(search_module.bulk_writing, "_GRAM_RUN_CHARS", 500)
     bulk = SearchIndex(tmp_path / "bulk", tmp_path)
     report = bulk.sync(docs, user_words, revision=7, store="s", folded=True)
     assert report.added == len(docs)

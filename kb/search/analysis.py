@@ -12,11 +12,11 @@ import os
 import pickle
 import re
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import jieba
+import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
 from kb.normalize import ACRONYM, fold_with_offsets
@@ -241,15 +241,30 @@ def word_positions(text: str, words_file: str = "", cache_dir: str = "") -> dict
     return found
 
 
-def gram_counts(text: str) -> Counter[str]:
-    """Each bigram of ``text`` (and each part's last character) with how often it occurs, as the index's
-    ``grams`` field holds them (what ``_KBTokenizer("grams")`` yields, counted in one pass)."""
-    counts: Counter[str] = Counter()
-    for part in _fold(text)[0].split(TITLE_SEPARATOR):
-        if part:
-            counts.update(map(str.__add__, part, part[1:]))
-            counts[part[-1]] += 1
-    return counts
+def gram_codes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The grams of each of ``folded`` (folded texts) as the index's ``grams`` field holds them (what
+    ``_KBTokenizer("grams")`` yields), in order, as numbers that sort as the
+    grams' UTF-8 bytes do (``gram_text`` reads one): a bigram's characters' code points ``a << 21 | b + 1``, a
+    part's last character ``a << 21``; and how many grams each text has. A bulk write counts them for many texts
+    at once (kb.search.bulk)."""
+    points = np.frombuffer("".join(folded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    sizes = np.fromiter(map(len, folded), np.int64, len(folded))
+    ends = np.cumsum(sizes)
+    separator = points == ord(TITLE_SEPARATOR)
+    alone = np.zeros(len(points), dtype=bool)  # a part's last character: before a separator or a text's end
+    alone[:-1] = separator[1:]
+    alone[ends[sizes > 0] - 1] = True
+    following = np.zeros(len(points), dtype=np.int64)
+    following[:-1] = points[1:] + 1
+    codes = points << 21 | np.where(alone, 0, following)
+    kept = np.concatenate(([0], np.cumsum(~separator)))
+    return codes[~separator], kept[ends] - kept[ends - sizes]
+
+
+def gram_text(code: int) -> str:
+    """The gram a number of ``gram_codes`` stands for."""
+    second = code & 0x1FFFFF
+    return chr(code >> 21) + chr(second - 1) if second else chr(code >> 21)
 
 
 class _KBTokenizer(Tokenizer):

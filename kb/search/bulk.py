@@ -5,8 +5,9 @@ a generator, each posting a tuple put into a pool that is sorted whole at the en
 past its memory limit), and its multiprocess writer pickles every document into temporary files for its
 workers. Here:
 
-- a text's postings are counted in one pass per field (kb.search.analysis: ``word_positions``,
-  ``gram_counts``), exactly as the field's analyzer and format would count them;
+- a text's postings are counted in one pass per field (kb.search.analysis: ``word_positions``; ``gram_codes``
+  numbers the bigrams of all the segment's texts at once, and one sort counts them), exactly as the field's
+  analyzer and format would count them;
 - a segment's postings are kept in memory by field and term, each term's list in the order of the documents
   (which is the order they are added in), so that only the terms are sorted; a posting is only its document
   and its count (a frequency, a list of positions) until the segment is written, when each term's weights
@@ -29,13 +30,15 @@ from itertools import repeat
 from operator import mul
 from typing import Any
 
+import numpy as np
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
-from kb.search.analysis import _KBTokenizer, gram_counts, word_positions
+from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_positions
 
 Fields = dict[str, Any]
+_GRAM_RUN_CHARS = 2_000_000  # the texts whose grams are numbered at once (about 50 bytes a character)
 
 
 class _TermPool:
@@ -96,23 +99,54 @@ class _Form:
 
 
 class _Grams(_Form):
-    """kb's bigram field (Frequency): a posting's count is its frequency, the weight frequency x boosts."""
+    """kb's bigram field (Frequency): a posting's count is its frequency, the weight frequency x boosts. The texts
+    are kept (folded) until the segment is written, when their grams are counted all at once (``gram_codes``)."""
+
+    def __init__(self, field) -> None:
+        super().__init__(field)
+        self._texts: list[str] = []
+        self._docnums: list[int] = []
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
-        counts = gram_counts(value)
-        _append_postings(terms, docnum, counts)
-        return sum(counts.values()) if self.scorable else 0
+        folded = _fold(value)[0]
+        self._texts.append(folded)
+        self._docnums.append(docnum)
+        return len(folded) - folded.count(TITLE_SEPARATOR) if self.scorable else 0
+
+    def _counted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each posting's gram (as ``gram_codes`` numbers it), document and frequency, by gram then document: every
+        gram of every text as one number, ``gram << 21 | document`` (grams are below 2 ** 42), sorted once."""
+        if self._docnums and self._docnums[-1] >= 1 << 21:
+            raise ValueError("a segment of more than 2 ** 21 documents")
+        keys, start = [np.zeros(0, np.int64)], 0
+        while start < len(self._texts):  # a few million characters at a time (the grams take 8 bytes each)
+            stop, size = start, 0
+            while stop < len(self._texts) and size < _GRAM_RUN_CHARS:
+                size += len(self._texts[stop])
+                stop += 1
+            grams, per_text = gram_codes(self._texts[start:stop])
+            keys.append(grams << 21 | np.repeat(np.array(self._docnums[start:stop], dtype=np.int64), per_text))
+            start = stop
+        key = np.sort(np.concatenate(keys))
+        first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
+        counts = np.diff(np.append(first, len(key)))
+        key = key[first]
+        return key >> 21, key & ((1 << 21) - 1), counts
 
     def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
         # the weight as Whoosh's Frequency makes it, (frequency x field boost) x the document's boost, and its
         # value pack_uint(frequency), a bytes object of its own (an inlined term's values are pickled, and pickle
-        # would write one object shared by several postings otherwise); str sorts as its UTF-8 bytes do
-        field_boost = self.field.format.field_boost
-        for term in sorted(terms):
-            flat = terms[term]
-            docnums, counts = flat[0::2], flat[1::2]
-            weights = list(map(mul, map(mul, counts, repeat(field_boost)), map(boosts.__getitem__, docnums)))
-            yield term.encode("utf-8"), docnums, weights, list(map(pack_uint, counts))
+        # would write one object shared by several postings otherwise)
+        code, docnum, count = self._counted()
+        self._texts, self._docnums = [], []
+        if not len(code):
+            return
+        weights = (count * self.field.format.field_boost * np.array(boosts)[docnum]).tolist()
+        firsts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))).tolist()
+        docnums, counts, codes = docnum.tolist(), count.tolist(), code[firsts].tolist()
+        for gram, start, stop in zip(codes, firsts, firsts[1:] + [len(docnums)], strict=True):
+            yield (gram_text(gram).encode("utf-8"), docnums[start:stop], weights[start:stop],
+                   list(map(pack_uint, counts[start:stop])))
 
 
 class _Words(_Form):
