@@ -104,22 +104,22 @@ def segment_files(index: SearchIndex) -> dict[str, bytes]:
     return found
 
 
-@pytest.mark.parametrize("procs,automaton", [(1, False), (2, False), (2, True)])
-def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs, automaton):
-    """``automaton``: the words cut by kb.search.dagcut, as they are in a bulk write of much text. With one
+@pytest.mark.parametrize("procs,arrays", [(1, False), (2, False), (2, True)])
+def test_the_bulk_writer_writes_what_whooshs_writer_writes(kb, tmp_path, monkeypatch, procs, arrays):
+    """``arrays``: the words cut by kb.search.dagcut, as they are in a bulk write of much text. With one
     process, the grams are numbered a few texts at a time (as a segment of much text is)."""
     docs, user_words = kb.search_docs(), sorted(kb.user_words())
     plain = SearchIndex(tmp_path / "plain", tmp_path)
     whoosh_written(plain, docs, user_words, 7, "s")
     monkeypatch.setattr(search_module, "PARALLEL_DOCS", 10)
-    monkeypatch.setattr(search_module, "BULK_CUT_CHARS", 0 if automaton else 10**12)
+    monkeypatch.setattr(search_module, "BULK_CUT_CHARS", 0 if arrays else 10**12)
     monkeypatch.setattr(search_module.os, "cpu_count", lambda: procs)
     if procs == 1:
         monkeypatch.setattr(search_module.bulk_writing, "_GRAM_RUN_CHARS", 500)
     bulk = SearchIndex(tmp_path / "bulk", tmp_path)
     report = bulk.sync(docs, user_words, revision=7, store="s", folded=True)
     assert report.added == len(docs)
-    assert (_user_words(bulk.words_file, bulk.cache_dir).bulk_cut is not None) == automaton
+    assert (_user_words(bulk.words_file, bulk.cache_dir).bulk_cut is not None) == arrays
     assert len(bulk._index()._segments()) == procs  # one segment a process
     expected, written = contents(plain), contents(bulk)
     assert len(written["stored"]) == len(docs) + 1  # and the stamp

@@ -1,5 +1,5 @@
-"""The automaton's cut (kb.search.dagcut) gives jieba's words: for every run of the reports, with user words added
-and deleted, and for runs made up over frequent characters."""
+"""The dictionary's arrays (kb.search.dagcut) cut runs, many at once, into jieba's words: every run of the reports,
+with user words added and deleted, and runs made up over frequent characters."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from kb.search.analysis import (
     ACRONYM,
     USER_WORD_FREQ,
     _base_dictionary,
-    _cutter,
     _fold,
     _tokenizer,
     _user_words,
+    cut_runs,
     prepare_bulk_cut,
     word_positions,
 )
@@ -39,24 +39,29 @@ def report_runs() -> list[str]:
 
 
 # runs with characters outside jieba's block (CJK extension A, compatibility ideographs, the end of the unified
-# block), which cut() splits before its DAG: they are cut by cut() with the automaton prepared too
+# block), which cut() splits before its DAG: they are cut by cut() with the arrays prepared too
 OUTSIDE_THE_BLOCK = ["发展㐀㐁经济", "豈更车輛", "鿖鿗研究", "㐀乡村振兴"]
 
 
 @pytest.fixture(scope="module")
 def runs() -> list[str]:
     found = report_runs()
-    assert sum(1 for run in found if _JIEBA_BLOCK.fullmatch(run)) > 10_000  # the automaton's, nearly all
+    assert sum(1 for run in found if _JIEBA_BLOCK.fullmatch(run)) > 10_000  # the arrays', nearly all
     return found + OUTSIDE_THE_BLOCK
 
 
 def assert_cuts_like_jieba(words_file: str, cache_dir: str, runs: list[str]) -> None:
-    """The cut ``word_positions`` uses once a bulk write prepared it gives ``tokenizer.cut``'s words, run by run."""
+    """The cut ``word_positions_many`` uses once a bulk write prepared it gives ``tokenizer.cut``'s words, run by
+    run: all the runs cut at once, and a few thousand at a time (runs of other lengths side by side)."""
     prepare_bulk_cut(words_file, cache_dir)
-    cut, tokenizer = _cutter(words_file, cache_dir, bulk=True), _tokenizer(words_file, cache_dir)
+    tokenizer = _tokenizer(words_file, cache_dir)
     assert _user_words(words_file, cache_dir).bulk_cut is not None
-    for run in runs:
-        assert cut(run) == list(tokenizer.cut(run)), run
+    expected = [list(tokenizer.cut(run)) for run in runs]
+    for size in (len(runs), 3000):
+        found = [words for at in range(0, len(runs), size) for words in cut_runs(runs[at:at + size], words_file,
+                                                                                 cache_dir)]
+        for run, words, jiebas in zip(runs, found, expected, strict=True):
+            assert words == jiebas, run
 
 
 def test_every_run_of_the_reports_is_cut_as_jieba_cuts_it(tmp_path, runs):
@@ -78,7 +83,7 @@ def test_user_words_added_then_deleted_are_cut_as_jieba_cuts_them(tmp_path, runs
     assert _user_words(str(words_file), str(tmp_path)).bulk_cut is not made
 
 
-def test_word_positions_are_the_same_with_the_automaton(tmp_path):
+def test_word_positions_are_the_same_with_the_arrays(tmp_path):
     words_file = tmp_path / "words.txt"
     words_file.write_text("\n".join(LABELS) + "\n", encoding="utf-8")
     texts = [path.read_text(encoding="utf-8") for path in REPORTS.values()]
@@ -88,15 +93,15 @@ def test_word_positions_are_the_same_with_the_automaton(tmp_path):
 
 
 def test_every_word_of_the_dictionary_has_its_prefixes_in_it(tmp_path):
-    """What makes the automaton's words the DAG's: jieba's scan from a start stops at the first piece not in
-    ``FREQ``, so a word whose prefixes were not all in it would not be in the DAG."""
+    """jieba's scan from a start stops at the first piece not in ``FREQ``, so a word whose prefixes were not all in
+    it would not be in the DAG (the arrays' trie leaves such a word out too): its dictionary has them all."""
     freq, _ = _base_dictionary(str(tmp_path))
     assert all(word[:i] in freq for word, count in freq.items() if count for i in range(1, len(word)))
 
 
 @pytest.fixture(scope="module")
 def made_up(tmp_path_factory):
-    """A tokenizer with user words over ``FREQUENT``'s characters, and the automaton made from it."""
+    """A tokenizer with user words over ``FREQUENT``'s characters, and the arrays made from it."""
     where = tmp_path_factory.mktemp("made-up")
     tokenizer = _tokenizer("", str(where))
     plain = DictionaryCut(tokenizer.FREQ, tokenizer.total)
@@ -107,8 +112,14 @@ def made_up(tmp_path_factory):
     return (tokenizer, plain), (labelled, DictionaryCut(labelled.FREQ, labelled.total))
 
 
-@settings(max_examples=1500, deadline=None)
-@given(st.text(alphabet=FREQUENT, min_size=1, max_size=40))
-def test_made_up_runs_are_cut_as_jieba_cuts_them(made_up, run):
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.text(alphabet=FREQUENT, min_size=1, max_size=40), min_size=1, max_size=6))
+def test_made_up_runs_are_cut_as_jieba_cuts_them(made_up, runs):
     for tokenizer, cut in made_up:
-        assert cut(run) == list(tokenizer.cut(run))
+        assert cut.cut_many(runs) == [list(tokenizer.cut(run)) for run in runs]
+        assert cut(runs[0]) == list(tokenizer.cut(runs[0]))
+
+
+def test_no_runs_are_no_words(made_up):
+    (_, cut), _ = made_up
+    assert cut.cut_many([]) == []

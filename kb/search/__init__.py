@@ -51,8 +51,8 @@ WRITE_TIMEOUT_S = 10.0
 WRITER_MEMORY_MB = 1024  # postings kept in memory before Whoosh spills sorted runs to disk (slow)
 PARALLEL_DOCS = 2000  # a whole index of at least this many texts is written by several processes
 MAX_PROCS = 4
-# a whole index of at least this many characters is cut into words by an automaton (kb.search.dagcut): it takes
-# 0.8-1.1 s to make and saves about 2 µs a character
+# a whole index of at least this many characters is cut into words by arrays of the dictionary (kb.search.dagcut):
+# they take 1-1.7 s to make, and halve the cost of cutting
 BULK_CUT_CHARS = 500_000
 
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from itertools import repeat
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice, repeat
 from operator import mul
 from typing import Any
 
@@ -35,9 +36,10 @@ from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
-from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_positions
+from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_positions_many
 
 Fields = dict[str, Any]
+BATCH_DOCS = 256  # texts cut into words at once (kb.search.analysis keeps the last 1,024 folded)
 _GRAM_RUN_CHARS = 2_000_000  # the texts whose grams are numbered at once (about 50 bytes a character)
 
 
@@ -150,14 +152,23 @@ class _Grams(_Form):
 
 
 class _Words(_Form):
-    """kb's word field (Positions): a posting's count is its list of positions."""
+    """kb's word field (Positions): a posting's count is its list of positions. A batch of texts about to be
+    added is cut at once (``prepare``: kb.search.analysis ``word_positions_many``)."""
 
     def __init__(self, field) -> None:
         super().__init__(field)
         self._analyzer = field.analyzer
+        self._ready: deque[dict[str, list[int]]] = deque()
+
+    def prepare(self, values: list[Any]) -> None:
+        """Count the postings of the texts the next calls of ``add`` add, in their order."""
+        self._ready.extend(word_positions_many(values, self._analyzer.words_file, self._analyzer.cache_dir))
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
-        found = word_positions(value, self._analyzer.words_file, self._analyzer.cache_dir)
+        if self._ready:
+            found = self._ready.popleft()
+        else:
+            found = word_positions_many([value], self._analyzer.words_file, self._analyzer.cache_dir)[0]
         _append_postings(terms, docnum, found)
         return sum(map(len, found.values())) if self.scorable else 0
 
@@ -226,6 +237,16 @@ class BulkWriter(SegmentWriter):
         if lengths is not None:
             lengths.close()
 
+    def add_documents(self, documents: Iterable[Fields]) -> None:
+        """``add_document`` for each of ``documents``, their texts cut into words a batch at a time."""
+        documents = iter(documents)
+        while batch := list(islice(documents, BATCH_DOCS)):
+            for name, form in self._forms.items():
+                if isinstance(form, _Words):
+                    form.prepare([fields[name] for fields in batch if fields.get(name) is not None])
+            for fields in batch:
+                self.add_document(**fields)
+
     def add_document(self, **fields):
         self._check_state()
         perdoc, schema, docnum, pool = self.perdocwriter, self.schema, self.docnum, self.pool
@@ -275,8 +296,7 @@ def _child(ix, options: dict, fields_of: Callable[[int], Fields], part: range, c
     """In a forked process: write the documents of ``part`` as a segment of their own, send it back."""
     try:
         writer = BulkWriter(ix, _lk=False, **options)
-        for i in part:
-            writer.add_document(**fields_of(i))
+        writer.add_documents(map(fields_of, part))
         segment = writer._finalize_segment()  # (the temporary dir is shared with the parent's writer: it removes it)
         conn.send(("ok", segment))
     except BaseException:
@@ -309,8 +329,7 @@ class Writing:
         ``last``, every earlier segment dropped, in one commit of ``writer`` (which holds the index's lock).
         Raises if a part failed, leaving the index as it was."""
         try:
-            for i in own:
-                writer.add_document(**self._fields_of(i))
+            writer.add_documents(map(self._fields_of, own))
             writer.add_document(**last)
             segments = [writer._finalize_segment()]
             for child, receive in self._children:

@@ -1,4 +1,4 @@
-"""jieba's cut of a run of Chinese characters, its dictionary words found by one Aho–Corasick pass: for bulk writes.
+"""jieba's cut of runs of Chinese characters, many at once, by array operations over its dictionary: for bulk writes.
 
 jieba 0.42.1 cuts a block (``Tokenizer.cut`` with HMM: ``__cut_DAG``) in three steps, most of it in Python:
 
@@ -10,93 +10,150 @@ jieba 0.42.1 cuts a block (``Tokenizer.cut`` with HMM: ``__cut_DAG``) in three s
 - a walk of the route that gathers single characters into a buffer, cut by the HMM (finalseg) where the buffer
   is not itself a word.
 
-About 4 µs a character. Here one automaton over the words with a nonzero count (so, as the prefixes are in
-``FREQ``, every word the DAG holds, and only those) is run over the run reversed: its matches come ordered by where
-the words start, counted from the run's end, which is the order ``calc`` fills its route in, so the route is
-computed as the matches come, with the same floating-point sums in the same order and the same ties (the longer
+About 4 µs a character. Here the dictionary's keys are a trie held in sorted arrays (a step: its piece's number
+<< 21 | the next character), and many runs are laid end to end: ``get_DAG`` is a few searches of those arrays,
+one for each character further from every start at once, and ``calc`` one step for each distance from the runs'
+ends, over every run at once, with the same floating-point sums in the same order and the same ties (the longer
 word). The walk is jieba's, and the buffers go to jieba's own HMM (its answers kept for strings that come again).
-pyahocorasick's ``iter`` reports every match (not ``iter_long``, which skips some: its issue 133).
+About 1 µs a character, most of it the walk, in batches of a few hundred thousand characters.
 
-The automaton is made from one state of a tokenizer's dictionary (0.8-1.1 s of CPU and about 42 MB for jieba's
-with a few hundred user words), so it is only for cutting whole texts in bulk; queries and small writes cut with
-jieba.
+The arrays are made from one state of a tokenizer's dictionary (1-1.7 s of CPU for jieba's with a few hundred user
+words), so they are only for cutting whole texts in bulk; queries and small writes cut with jieba.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from math import log
 
-import ahocorasick
+import numpy as np
 from jieba import finalseg
 
 
 class DictionaryCut:
-    """``Tokenizer.cut(run)`` for a run of characters that jieba cuts as one block (``[\\u4e00-\\u9fd5]+``), by a
+    """``Tokenizer.cut(run)`` for runs of characters that jieba cuts as one block (``[\u4e00-\u9fd5]+``), by a
     dictionary ``freq`` (word or prefix: count) and its ``total``, as they are when this is made."""
 
     def __init__(self, freq: dict[str, int], total: int):
         logtotal = log(total)
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        self._lengths: list[int] = []
-        self._weights: list[float] = []  # calc's log(count) - logtotal, the first of its sums
-        add = self._automaton.add_word
-        for word, count in freq.items():
-            if count:
-                add(word[::-1], len(self._lengths))
-                self._lengths.append(len(word))
-                self._weights.append(log(count) - logtotal)
-        self._automaton.make_automaton()
+        node = {"": 0}  # each piece get_DAG's scan can reach (every key of freq whose prefixes are keys): its number
+        steps: list[int] = []  # each node's parent << 21 | its last character
+        weights, lengths, words = [0.0], [0], [False]  # each node's calc weight, length, and if its count is not 0
+        for piece in sorted(freq, key=len):
+            parent = node.get(piece[:-1])
+            if parent is None:  # get_DAG's scan stops before it
+                continue
+            node[piece] = len(weights)
+            steps.append(parent << 21 | ord(piece[-1]))
+            count = freq[piece]
+            weights.append(log(count) - logtotal if count else 0.0)
+            lengths.append(len(piece))
+            words.append(bool(count))
+        order = np.argsort(np.array(steps, dtype=np.int64), kind="stable")
+        self._steps = np.array(steps, dtype=np.int64)[order]
+        self._children = (order + 1).astype(np.int64)  # node numbers: steps[i] made node i + 1
+        self._weights = np.array(weights)
+        self._is_word = np.array(words)
+        self._words = {piece for piece, count in freq.items() if count}  # for the single characters gathered
         self._alone = log(1) - logtotal  # a character that starts no word: log(FREQ.get(char) or 1) - logtotal
 
     def __call__(self, run: str) -> list[str]:
-        """jieba's walk of the route (``__cut_DAG``): the route's words, and between them the single characters
-        gathered, as they are if they make a word, else as the HMM cuts them."""
-        lengths = self._route(run)
-        words: list[str] = []
-        n = len(run)
-        gathered = at = 0  # single characters from ``gathered`` to ``at``
-        while at < n:
-            length = lengths[n - at]
-            if length == 1:
-                at += 1
-                continue
-            if gathered < at:
-                words += self._gathered(run[gathered:at])
-            words.append(run[at:at + length])
-            at = gathered = at + length
-        if gathered < n:
-            words += self._gathered(run[gathered:])
-        return words
+        return self.cut_many([run])[0]
 
-    def _route(self, run: str) -> list[int]:
-        """jieba's route, from the end: for the last ``k`` characters of ``run``, the length of the first word of
-        the best cut of them (``calc``'s ``route[len(run) - k]``, its end as a length)."""
-        n = len(run)
-        best = [0.0] * (n + 1)  # best[k]: calc's route[n - k][0]
-        lengths = [1] * (n + 1)
-        weights, word_lengths, alone = self._weights, self._lengths, self._alone
-        done = 0  # best[k] is final up to k = done - 1, and best[done] is being chosen
-        for last, word in self._automaton.iter(run[::-1]):
-            length = word_lengths[word]
-            if last < done:  # another word starting there: calc's max, ties to the longer word
-                score = weights[word] + best[done - length]
-                if score > best[done] or score == best[done] and length > lengths[done]:
-                    best[done] = score
-                    lengths[done] = length
+    def cut_many(self, runs: Sequence[str]) -> list[list[str]]:
+        """``[tokenizer.cut(run) for run in runs]``: the routes of all the runs found at once (``_routes``), then
+        jieba's walk of each (``__cut_DAG``): the route's words, and between them the single characters gathered,
+        as they are if they make a word, else as the HMM cuts them. For many runs at a time (a few hundred
+        thousand characters): each call costs a few array operations for each character of its longest run."""
+        lengths = self._routes(runs).tolist()
+        cut: list[list[str]] = []
+        base = 0
+        for run in runs:
+            words: list[str] = []
+            n = len(run)
+            gathered = at = 0  # single characters from ``gathered`` to ``at``
+            while at < n:
+                length = lengths[base + at]
+                if length == 1:
+                    at += 1
+                    continue
+                if gathered < at:
+                    words += self._gathered(run[gathered:at])
+                words.append(run[at:at + length])
+                at = gathered = at + length
+            if gathered < n:
+                words += self._gathered(run[gathered:])
+            cut.append(words)
+            base += n + 1
+        return cut
+
+    def _matches(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """get_DAG for every start at once: each word of the dictionary found in the text of code points
+        ``points``, as its start, length and calc weight, by following the dictionary's pieces one character
+        further at each step from every start still on a piece."""
+        starts = np.arange(len(points), dtype=np.int64)
+        nodes = np.zeros(len(points), dtype=np.int64)
+        found: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+        length = 0
+        while len(starts):
+            length += 1
+            at = starts + length - 1
+            inside = at < len(points)
+            starts, nodes, at = starts[inside], nodes[inside], at[inside]
+            step = nodes << 21 | points[at]
+            i = np.minimum(np.searchsorted(self._steps, step), len(self._steps) - 1)
+            on = self._steps[i] == step
+            starts, nodes = starts[on], self._children[i[on]]
+            word = self._is_word[nodes]
+            found[0].append(starts[word])
+            found[1].append(np.full(int(word.sum()), length, dtype=np.int64))
+            found[2].append(self._weights[nodes[word]])
+        if not found[0]:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(found[0]), np.concatenate(found[1]), np.concatenate(found[2])
+
+    def _routes(self, runs: Sequence[str]) -> np.ndarray:
+        """calc's route of every run at once, the runs laid end to end with a NUL after each (which no piece holds):
+        for each index of that text, the length of the word the best cut of the rest of its run starts with. calc
+        fills a run's route from its end; here one step for each distance from the runs' ends in turn, a few array
+        operations over every run that long: the same sums as calc, in the same order, the same ties (the longer
+        word)."""
+        text = "\0".join(runs) + "\0"
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        sizes = np.fromiter(map(len, runs), np.int64, len(runs)) + 1
+        ends = np.cumsum(sizes) - 1  # each run's NUL: its route's end, 0
+        distance = np.repeat(ends, sizes) - np.arange(len(points), dtype=np.int64)
+        best = np.zeros(len(points))
+        lengths = np.ones(len(points), dtype=np.int64)
+        if not runs:
+            return lengths
+        start, length, weight = self._matches(points)
+        by_distance = np.lexsort((start, distance[start]))  # matches by distance, then by start
+        start, length, weight = start[by_distance], length[by_distance], weight[by_distance]
+        longest = int(sizes.max()) - 1
+        slots = np.argsort(distance, kind="stable")
+        slot_bounds = np.searchsorted(distance[slots], np.arange(longest + 2))
+        match_bounds = np.searchsorted(distance[start], np.arange(longest + 2))
+        for d in range(1, longest + 1):
+            at = slots[slot_bounds[d]:slot_bounds[d + 1]]
+            best[at] = self._alone + best[at + 1]  # characters that start no word
+            first, last = match_bounds[d], match_bounds[d + 1]
+            if first == last:
                 continue
-            while done < last:  # characters that start no word
-                best[done + 1] = alone + best[done]
-                done += 1
-            done += 1
-            best[done] = weights[word] + best[done - length]
-            lengths[done] = length
+            where, size = start[first:last], length[first:last]
+            score = weight[first:last] + best[where + size]
+            groups = np.flatnonzero(np.concatenate(([True], where[1:] != where[:-1])))
+            top = np.maximum.reduceat(score, groups)
+            tied = score == np.repeat(top, np.diff(np.append(groups, len(where))))
+            best[where[groups]] = top  # calc's max, ties to the longer word
+            lengths[where[groups]] = np.maximum.reduceat(np.where(tied, size, 0), groups)
         return lengths
 
     def _gathered(self, characters: str) -> list[str] | tuple[str, ...]:
         """The single characters between two words of the route, as ``__cut_DAG`` yields them: one by one if they
         are one or make a word (``FREQ.get(buf)`` is nonzero), else as the HMM cuts them."""
-        if len(characters) > 1 and characters[::-1] not in self._automaton:
+        if len(characters) > 1 and characters not in self._words:
             return _hmm(characters)
         return list(characters)
 
