@@ -3,6 +3,8 @@ against the tables kb declares; on SQLite, and on PostgreSQL when KB_TEST_STORE=
 
 from __future__ import annotations
 
+import dataclasses
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -110,3 +112,49 @@ def test_a_store_migrates_once_per_process(tmp_path):
 
 def test_the_newest_revision_kb_names_is_the_newest_script():
     assert migrate.HEAD == migrate.head()  # a store at HEAD is taken as current without asking Alembic
+
+
+PLAIN = """2025年某某县政府工作报告
+——2025年1月12日在某某县人民代表大会上
+各位代表：
+我们实施百千万工程，壮大“3+2”产业集群，百千万工程成效明显。
+"""
+
+
+def _uses(kb) -> dict:
+    return {p: [dataclasses.asdict(u) for u in found] for p, found in kb.snapshot.uses.items()}
+
+
+def test_the_senses_of_one_name_are_one_row_and_a_store_of_one_row_a_use_reads_the_same(tmp_path):
+    """A passage of a report without a glossary names 百千万工程, which two reports define: its two (ambiguous) uses
+    are one row of passage_uses. Written one row a use (as before schema 0003), or migrated down and up again, the
+    store reads the same uses."""
+    settings = make_settings(tmp_path, {MINI_ID: MINI, "mini-2026": MINI, "plain-2025": PLAIN})
+    build(settings, index=False)
+    kb = KnowledgeBase.open(settings)
+    expected = _uses(kb)
+    kb.close()
+    plain = expected["plain-2025:p2"]
+    assert [u["entry"] for u in plain] == [f"{MINI_ID}:1", f"{MINI_ID}:3", "mini-2026:1", "mini-2026:3"]
+    assert all(u["ambiguous"] for u in plain) and plain[0]["spans"] == plain[2]["spans"] == ((4, 9), (22, 27))
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT entry, ord, others FROM passage_uses WHERE passage = 'plain-2025:p2' "
+                                 "ORDER BY ord")).all()
+        total = conn.execute(text("SELECT count(*) FROM passage_uses")).scalar()
+    assert [(r.entry, r.ord) for r in rows] == [(f"{MINI_ID}:1", 0), (f"{MINI_ID}:3", 1)]
+    assert [r.others for r in rows] == ['[["mini-2026:1", 2]]', '[["mini-2026:3", 3]]']
+    assert total < sum(map(len, expected.values()))
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.downgrade(migrate._config(conn), "0002")
+    with engine.connect() as conn:
+        assert "others" not in {c["name"] for c in inspect(conn).get_columns("passage_uses")}
+        assert conn.execute(text("SELECT count(*) FROM passage_uses")).scalar() == sum(map(len, expected.values()))
+    kb = KnowledgeBase.open(settings)  # migrates up again, the rows one a use
+    try:
+        assert migrate.current(engine) == migrate.head() and _uses(kb) == expected
+    finally:
+        kb.close()
+        engine.dispose()

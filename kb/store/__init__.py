@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -157,10 +158,10 @@ class Store:
                 conn.execute(delete(related).where(related.c.entry.in_(chunk)))
         encoded: dict[tuple, str] = {}  # a use's spans repeat (one list of spans for every sense of a name)
         # (a build of a province's reports derives millions of uses: they go in on the driver's fast path)
-        _insert_plain(conn, uses, ("passage", "entry", "cited", "ord", "ambiguous", "spans"), (
-            (passage, u.entry, u.cited, i, u.ambiguous,
-             encoded.get(u.spans) or encoded.setdefault(u.spans, json.dumps(u.spans)))
-            for passage, found in derived.uses.items() for i, u in enumerate(found)))
+        _insert_plain(conn, uses, ("passage", "entry", "cited", "ord", "ambiguous", "spans", "others"), (
+            (passage, first.entry, first.cited, order, first.ambiguous,
+             encoded.get(first.spans) or encoded.setdefault(first.spans, json.dumps(first.spans)), others)
+            for passage, found in derived.uses.items() for first, order, others in _shared(found)))
         _insert(conn, related, [
             {"entry": entry, "other": other, "ord": i}
             for entry, others in derived.related.items() for i, other in enumerate(others)])
@@ -266,11 +267,25 @@ class Store:
     def _uses(self, conn: Connection, passage_ids: list[str] | None = None) -> dict[str, list[Use]]:
         found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
         decoded: dict[str, tuple[tuple[int, int], ...]] = {}  # the same spans, read once (see write_derived)
+        shared: dict[str, list[tuple[int, Use]]] = {}  # the uses of passages with shared rows, by order
         for r in _rows(conn, uses, uses.c.passage, passage_ids):
             spans = decoded.get(r.spans)
             if spans is None:
                 spans = decoded[r.spans] = tuple(tuple(s) for s in json.loads(r.spans))
-            found.setdefault(r.passage, []).append(Use(r.entry, r.passage, bool(r.cited), spans, bool(r.ambiguous)))
+            cited, ambiguous = bool(r.cited), bool(r.ambiguous)
+            use = Use(r.entry, r.passage, cited, spans, ambiguous)
+            if r.others is None and r.passage not in shared:
+                found.setdefault(r.passage, []).append(use)
+                continue
+            ordered = shared.get(r.passage)
+            if ordered is None:
+                ordered = shared[r.passage] = list(enumerate(found.pop(r.passage, ())))  # (orders from 0)
+            ordered.append((r.ord, use))
+            ordered += [(order, Use(entry, r.passage, cited, spans, ambiguous))
+                        for entry, order in json.loads(r.others or "[]")]
+        for passage, ordered in shared.items():
+            ordered.sort(key=itemgetter(0))
+            found[passage] = [use for _, use in ordered]
         return found
 
     def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
@@ -302,6 +317,23 @@ def _rows(conn: Connection, table, key, ids: list[str] | None) -> Iterable:
     for chunk in ([None] if ids is None else _chunks(ids)):
         query = select(table).order_by(key, table.c.ord)
         yield from conn.execute(query if chunk is None else query.where(key.in_(chunk)))
+
+
+def _shared(found: list[Use]) -> list[tuple[Use, int, str | None]]:
+    """A passage's uses as its rows: each first use of a cited, spans and ambiguous (the senses of one name share
+    them), its order, and the others' entries and orders (JSON) or None."""
+    rows: dict[tuple, list] = {}
+    for i, use in enumerate(found):
+        key = (use.cited, use.ambiguous, use.spans)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [use, i, None]
+        elif row[2] is None:
+            row[2] = [[use.entry, i]]
+        else:
+            row[2].append([use.entry, i])
+    return [(use, order, None if others is None else json.dumps(others, ensure_ascii=False))
+            for use, order, others in rows.values()]
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:

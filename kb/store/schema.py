@@ -71,6 +71,8 @@ uses = Table(
     Column("passage", String(220), nullable=False, index=True), Column("entry", String(220), nullable=False),
     Column("cited", Boolean, nullable=False), Column("spans", Text, nullable=False),
     Column("ord", Integer, nullable=False), Column("ambiguous", Boolean),
+    # the passage's other uses with the same cited, spans and ambiguous (the senses of one name): [[entry, ord], ...]
+    Column("others", Text),
 )
 related = Table(
     "entry_related", metadata,
