@@ -10,11 +10,12 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import accumulate
+from operator import sub
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
 from whoosh.matching import ListMatcher, ReadTooFar
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _BLOCK_LENGTH = struct.Struct("!i")  # how a block of postings starts (StructFile.read_int)
 _INFO_BYTES = 128  # a block's info (a pickled tuple of six numbers) is shorter than this
@@ -58,6 +59,34 @@ class _PostingsWriter(W3PostingsWriter):
                 if self._minlength is None or low < self._minlength:
                     self._minlength = low
                 self._maxlength = max(self._maxlength, max(known))
+
+
+    def _write_block(self, last=False):
+        """Whoosh's, writing the same bytes with less Python a posting: the ids' deltas by ``map``, the weights'
+        tests by ``array.count``, the block in one write."""
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids, weights = self._ids, self._weights
+        count = len(weights)
+        mini_ids = tuple(ids) if self._byteids else (ids[0], *map(sub, ids[1:], ids))
+        if weights.count(1.0) == count:
+            mini_weights = None
+        elif weights.count(weights[0]) == count:
+            mini_weights = weights[0]
+        else:
+            mini_weights = tuple(weights)
+        databytes = pickle.dumps((mini_ids, mini_weights, self._mini_values()), 2)
+        comp = self._compression
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        infobytes = pickle.dumps((count, ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
+                                  length_to_byte(self._maxlength)), 2)
+        length = len(infobytes) + len(databytes)
+        postfile.write(_BLOCK_LENGTH.pack(-length if last else length) + infobytes + databytes)
+        self._blockcount += 1
+        self._new_block()
 
 
 class _Lengths:
