@@ -236,31 +236,47 @@ def _grams(folded: str) -> list[tuple[str, int]]:
 
 def word_positions(text: str, words_file: str = "", cache_dir: str = "") -> dict[str, list[int]]:
     """Each word of ``text`` with its positions, as the index's ``words`` field holds them (what
-    ``_KBTokenizer("words")`` yields when Whoosh indexes ``text``, counted in one pass: kb.search.bulk)."""
-    return word_positions_many([text], words_file, cache_dir)[0]
+    ``_KBTokenizer("words")`` yields when Whoosh indexes ``text``)."""
+    words, positions, _ = word_sequences([text], words_file, cache_dir)
+    found: dict[str, list[int]] = {}
+    for word, position in zip(words, positions.tolist(), strict=True):
+        found.setdefault(word, []).append(position)
+    return found
 
 
-def word_positions_many(texts: Sequence[str], words_file: str = "", cache_dir: str = "") -> list[dict[str, list[int]]]:
-    """``word_positions`` of each text, the runs of all of them cut together (``cut_runs``): by kb.search.dagcut
-    where ``prepare_bulk_cut`` made its arrays for the user words."""
+def word_sequences(texts: Sequence[str], words_file: str = "", cache_dir: str = "") -> tuple[list[str], np.ndarray,
+                                                                                             list[int]]:
+    """The words of each text in order and their positions, as the index's ``words`` field holds them: every
+    text's words in one list, their positions (each text's from 0; a gap in a text, punctuation or a symbol,
+    leaves a hole, so that a phrase never matches across it) and how many words each text has. The runs of all
+    the texts are cut together (``cut_runs``: by kb.search.dagcut where ``prepare_bulk_cut`` made its arrays)."""
     runs = [list(_runs(_fold(text)[0])) for text in texts]
     cuts = iter(cut_runs([run for found in runs for _, run, _ in found if _is_cut(run)], words_file, cache_dir))
-    counted = []
+    words: list[str] = []
+    run_sizes: list[int] = []
+    gaps: list[bool] = []  # whether a run's first word follows a gap
+    per_text: list[int] = []
     for found in runs:
-        positions: dict[str, list[int]] = {}
-        position = -1
+        before = len(words)
         for _, run, gap in found:
-            for word in next(cuts) if _is_cut(run) else (run,):
-                # as the tokenizer counts them: a gap in the text leaves a hole in the positions
-                position += 2 if gap and position >= 0 else 1
-                gap = False
-                at = positions.get(word)
-                if at is None:
-                    positions[word] = [position]
-                else:
-                    at.append(position)
-        counted.append(positions)
-    return counted
+            if _is_cut(run):
+                pieces = next(cuts)
+                words += pieces
+                run_sizes.append(len(pieces))
+            else:
+                words.append(run)
+                run_sizes.append(1)
+            gaps.append(gap)
+        per_text.append(len(words) - before)
+    steps = np.ones(len(words), dtype=np.int64)  # each word's position after the one before it
+    sizes = np.array(run_sizes, dtype=np.int64)
+    steps[(np.cumsum(sizes) - sizes)[np.array(gaps, dtype=bool)]] = 2
+    counts = np.array(per_text, dtype=np.int64)
+    firsts = (np.cumsum(counts) - counts)[counts > 0]
+    steps[firsts] = 1  # a text's first word is at 0, whatever stands before it
+    at = np.cumsum(steps)
+    positions = at - np.repeat(at[firsts] - 1, counts[counts > 0]) - 1 if len(words) else at
+    return words, positions, per_text
 
 
 def gram_codes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

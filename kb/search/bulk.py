@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice, repeat
-from operator import mul
+from itertools import count, islice
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
-from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_positions_many
+from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_sequences
 
 Fields = dict[str, Any]
 BATCH_DOCS = 256  # texts cut into words at once (kb.search.analysis keeps the last 1,024 folded)
@@ -61,16 +61,6 @@ class _TermPool:
 
     def cleanup(self) -> None:
         self.fields = {}
-
-
-def _append_postings(terms: dict, docnum: int, counts: dict) -> None:
-    """Append ``(docnum, count)`` to the flat postings list of each term in ``counts``."""
-    for term, count in counts.items():
-        postings = terms.get(term)
-        if postings is None:
-            terms[term] = [docnum, count]
-        else:
-            postings += (docnum, count)
 
 
 class _Form:
@@ -153,37 +143,62 @@ class _Grams(_Form):
 
 class _Words(_Form):
     """kb's word field (Positions): a posting's count is its list of positions. A batch of texts about to be
-    added is cut at once (``prepare``: kb.search.analysis ``word_positions_many``)."""
+    added is cut at once (``prepare``: kb.search.analysis ``word_sequences``); the segment's words are kept as
+    numbers (one for each word, in a dict) with their positions, in the order of the documents, until the
+    segment is written, when one stable sort by word puts them in order by word, document and position."""
 
     def __init__(self, field) -> None:
         super().__init__(field)
         self._analyzer = field.analyzer
-        self._ready: deque[dict[str, list[int]]] = deque()
+        self._numbers: dict[str, int] = {}
+        self._next = count()  # a new word's number (numbers are unique, not consecutive)
+        self._words = array("q")  # each word's number, document after document
+        self._positions = array("q")
+        self._ready: deque[int] = deque()  # how many words each text prepared has, until it is added
+        self._docnums: list[int] = []
+        self._sizes: list[int] = []
 
     def prepare(self, values: list[Any]) -> None:
-        """Count the postings of the texts the next calls of ``add`` add, in their order."""
-        self._ready.extend(word_positions_many(values, self._analyzer.words_file, self._analyzer.cache_dir))
+        """Cut the texts that the next calls of ``add`` add, in their order."""
+        words, positions, per_text = word_sequences(values, self._analyzer.words_file, self._analyzer.cache_dir)
+        self._words.extend(map(self._numbers.setdefault, words, self._next))
+        self._positions.frombytes(positions.astype(np.int64).tobytes())
+        self._ready.extend(per_text)
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
-        if self._ready:
-            found = self._ready.popleft()
-        else:
-            found = word_positions_many([value], self._analyzer.words_file, self._analyzer.cache_dir)[0]
-        _append_postings(terms, docnum, found)
-        return sum(map(len, found.values())) if self.scorable else 0
+        if not self._ready:
+            self.prepare([value])
+        size = self._ready.popleft()
+        self._docnums.append(docnum)
+        self._sizes.append(size)
+        return size if self.scorable else 0
 
     def postings(self, terms: dict, boosts: list[float]) -> Iterator[tuple[bytes, list[int], list, list]]:
         form = self.field.format
         field_boost, encode = form.field_boost, form.encode
         once, alone = pack_uint(1), _OnePosition(encode)
-        for term in sorted(terms):
-            flat = terms[term]
-            docnums, positions = flat[0::2], flat[1::2]
-            counts = list(map(len, positions))
-            weights = list(map(mul, map(mul, counts, repeat(field_boost)), map(boosts.__getitem__, docnums)))
-            # most words stand once in a text: their values differ only in the one position
-            values = [once + alone[at[0]] if len(at) == 1 else encode(at) for at in positions]
-            yield term.encode("utf-8"), docnums, weights, values
+        if not self._words:
+            return
+        ordered = sorted(self._numbers)  # (str sorts as its UTF-8 bytes do)
+        rank = np.zeros(max(self._numbers.values()) + 1, dtype=np.int64)
+        rank[np.fromiter(map(self._numbers.__getitem__, ordered), np.int64, len(ordered))] = np.arange(len(ordered))
+        word = rank[np.frombuffer(self._words, dtype=np.int64)]
+        order = np.argsort(word, kind="stable")  # by word, then (as added) by document and position
+        word = word[order]
+        docnum = np.repeat(np.array(self._docnums, dtype=np.int64), self._sizes)[order]
+        positions = np.frombuffer(self._positions, dtype=np.int64)[order].tolist()
+        starts = np.flatnonzero(np.concatenate(([True], (word[1:] != word[:-1]) | (docnum[1:] != docnum[:-1]))))
+        counts = np.diff(np.append(starts, len(word)))
+        word, docnum = word[starts], docnum[starts]
+        weights = (counts * field_boost * np.array(boosts)[docnum]).tolist()
+        # most words stand once in a text: their values differ only in the one position
+        values = [once + alone[positions[at]] if n == 1 else encode(positions[at:at + n])
+                  for at, n in zip(starts.tolist(), counts.tolist(), strict=True)]
+        firsts = np.flatnonzero(np.concatenate(([True], word[1:] != word[:-1])))
+        docnums, firsts_at = docnum.tolist(), firsts.tolist()
+        for term, start, stop in zip(word[firsts].tolist(), firsts_at, firsts_at[1:] + [len(docnums)], strict=True):
+            yield ordered[term].encode("utf-8"), docnums[start:stop], weights[start:stop], values[start:stop]
+        self._numbers, self._words, self._positions = {}, array("q"), array("q")
 
 
 class _OnePosition(dict):
