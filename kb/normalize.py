@@ -88,6 +88,11 @@ _FOLD = _Table(lambda folded: folded or None)
 _MASK = _Table(lambda folded: "\x01" if len(folded) == 1 else "\x00" if not folded else "\x02")
 
 
+def fold(text: str) -> str:
+    """``fold_with_offsets(text)[0]``: the folded text alone, one C-level pass."""
+    return text.translate(_FOLD)
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` like :func:`label_key` and map each folded character to its index in ``text``.
 

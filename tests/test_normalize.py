@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.normalize import fold_fast, fold_with_offsets, label_key, strip_quotes
+from kb.normalize import fold, fold_fast, fold_with_offsets, label_key, strip_quotes
 
 
 @pytest.mark.parametrize(
@@ -85,6 +85,7 @@ def test_label_key_of_only_dropped_characters_is_empty(text):
 )
 def test_fold_with_offsets(text, folded, offsets):
     assert fold_with_offsets(text) == (folded, offsets)
+    assert fold(text) == folded  # the folded text alone
 
 
 @pytest.mark.parametrize("text", ["实施“３＋２”产业体系", "推进雙百工程，打造ＥＳＩ学科", "《科技·创新》、四 免"])

@@ -34,6 +34,7 @@ from kb.search import topk
 from kb.search.analysis import (  # noqa: F401 - the package's API, and names old pickled schemas use
     TITLE_SEPARATOR,
     _fold,
+    _folded,
     _KBTokenizer,
     _tokenizer,
     bigrams,
@@ -486,5 +487,5 @@ def _fields(doc: SearchDoc) -> dict:
     indexed = f"{doc.text}{TITLE_SEPARATOR}{doc.title}" if doc.title else doc.text
     return {"kind": doc.kind, "id": doc.id, "document": doc.document, "digest": doc.digest,
             "text": doc.text, "title": doc.title,
-            "key": "\0".join((doc.kind, doc.id, _fold(indexed)[0])).encode("utf-8", "surrogatepass"),
+            "key": "\0".join((doc.kind, doc.id, _folded(indexed))).encode("utf-8", "surrogatepass"),
             "words": indexed, "grams": indexed, "_boost": doc.boost}

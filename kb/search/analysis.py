@@ -19,7 +19,7 @@ import jieba
 import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
-from kb.normalize import ACRONYM, fold_with_offsets
+from kb.normalize import ACRONYM, fold, fold_with_offsets
 from kb.search.dagcut import DictionaryCut
 
 _RUNS = re.compile(ACRONYM.pattern + r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -160,9 +160,11 @@ def cut_runs(runs: Sequence[str], words_file: str = "", cache_dir: str = "") -> 
     return [next(by_arrays) if block else _cut(tokenizer, run) for run, block in zip(runs, blocks, strict=True)]
 
 
-# each text is analysed twice in a row (words, then bigrams), and a bulk write cuts a batch of texts before it
-# counts their bigrams (kb.search.bulk): fold each once
-_fold = functools.lru_cache(maxsize=1024)(fold_with_offsets)
+# each text is analysed twice in a row (words, then bigrams): fold it once
+_fold = functools.lru_cache(maxsize=16)(fold_with_offsets)
+# a bulk write folds a text for its key column, then cuts a batch of texts before it keeps them for their bigrams
+# (kb.search.bulk): the folded texts alone (no offsets), kept for a batch and more
+_folded = functools.lru_cache(maxsize=1024)(fold)
 
 
 def words(text: str, words_file: str = "", cache_dir: str = "") -> Iterator[tuple[str, int, int]]:
@@ -250,7 +252,7 @@ def word_sequences(texts: Sequence[str], words_file: str = "", cache_dir: str = 
     text's words in one list, their positions (each text's from 0; a gap in a text, punctuation or a symbol,
     leaves a hole, so that a phrase never matches across it) and how many words each text has. The runs of all
     the texts are cut together (``cut_runs``: by kb.search.dagcut where ``prepare_bulk_cut`` made its arrays)."""
-    runs = [list(_runs(_fold(text)[0])) for text in texts]
+    runs = [list(_runs(_folded(text))) for text in texts]
     cuts = iter(cut_runs([run for found in runs for _, run, _ in found if _is_cut(run)], words_file, cache_dir))
     words: list[str] = []
     run_sizes: list[int] = []

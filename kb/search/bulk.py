@@ -36,7 +36,7 @@ from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
-from kb.search.analysis import TITLE_SEPARATOR, _fold, _KBTokenizer, gram_codes, gram_text, word_sequences
+from kb.search.analysis import TITLE_SEPARATOR, _folded, _KBTokenizer, gram_codes, gram_text, word_sequences
 
 Fields = dict[str, Any]
 BATCH_DOCS = 256  # texts cut into words at once (kb.search.analysis keeps the last 1,024 folded)
@@ -100,7 +100,7 @@ class _Grams(_Form):
         self._docnums: list[int] = []
 
     def add(self, terms: dict, docnum: int, value: Any, boost: float) -> int:
-        folded = _fold(value)[0]
+        folded = _folded(value)
         self._texts.append(folded)
         self._docnums.append(docnum)
         return len(folded) - folded.count(TITLE_SEPARATOR) if self.scorable else 0
