@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from itertools import accumulate
 from operator import sub
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import (
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.columns import VarBytesColumn
 from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -113,7 +120,11 @@ class _FieldWriter(W3FieldWriter):
         """What ``add_postings`` writes, from each field's terms in order, each with its postings' documents (in
         order), weights and values (kb.search.bulk): a term at a time instead of a posting at a time."""
         for fieldname, terms in fields:
-            field_lengths = [lengths.doc_field_length(d, fieldname) if lengths else 0 for d in range(doc_count)]
+            # (a field without lengths, not scored, has no column of them: Whoosh looks for its file at each call)
+            if lengths and lengths.has_column(_lenfield(fieldname)):
+                field_lengths = [lengths.doc_field_length(d, fieldname) for d in range(doc_count)]
+            else:
+                field_lengths = [0] * doc_count
             self.start_field(fieldname, schema[fieldname])
             for btext, docnums, weights, values in terms:
                 self.start_term(btext)
