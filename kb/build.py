@@ -112,17 +112,18 @@ def build(settings: Settings, index: bool = True, strict: bool = False) -> list[
         if search_index is not None:
             # what was just stored, as a snapshot of it would be indexed (kb reindex), without reading it back
             live = current_entries(corpus, edits).entries
-            docs, words = searching.docs_of(live, all_passages), searching.label_keys(live.values())
+            words = searching.label_keys(live.values())
             if prepared is not None:
                 written, prepared = prepared, None
                 written.commit(revision, store_id)
                 if edits != seen:  # an editor wrote while the index was being written: the texts that changed
-                    before = {d.id: d.digest for d in early}
+                    docs, before = searching.docs_of(live, all_passages), {d.id: d.digest for d in early}
                     search_index.update([d for d in docs if before.get(d.id) != d.digest],
                                         sorted(before.keys() - {d.id for d in docs}), words, revision,
                                         store=store_id, folded=True)
             else:
-                search_index.sync(docs, words, revision, store=store_id, folded=True)
+                search_index.sync(searching.docs_of(live, all_passages), words, revision, store=store_id,
+                                  folded=True)
     finally:
         if prepared is not None:
             prepared.cancel()
