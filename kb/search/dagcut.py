@@ -53,6 +53,9 @@ class DictionaryCut:
         order = np.argsort(np.array(steps, dtype=np.int64), kind="stable")
         self._steps = np.array(steps, dtype=np.int64)[order]
         self._children = (order + 1).astype(np.int64)  # node numbers: steps[i] made node i + 1
+        self._first = np.zeros(0x110000, dtype=np.int32)  # by code point: the root's child for it, or 0 (none)
+        first = (self._steps >> 21) == 0
+        self._first[self._steps[first]] = self._children[first]
         self._weights = np.array(weights)
         self._is_word = np.array(words)
         self._words = {piece for piece, count in freq.items() if count}  # for the single characters gathered
@@ -92,10 +95,14 @@ class DictionaryCut:
         """get_DAG for every start at once: each word of the dictionary found in the text of code points
         ``points``, as its start, length and calc weight, by following the dictionary's pieces one character
         further at each step from every start still on a piece."""
-        starts = np.arange(len(points), dtype=np.int64)
-        nodes = np.zeros(len(points), dtype=np.int64)
-        found: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
-        length = 0
+        # the first step, for every start, by the table of the root's children
+        nodes = self._first[points].astype(np.int64)
+        starts = np.flatnonzero(nodes)
+        nodes = nodes[starts]
+        word = self._is_word[nodes]
+        found: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = (
+            [starts[word]], [np.ones(int(word.sum()), dtype=np.int64)], [self._weights[nodes[word]]])
+        length = 1
         while len(starts):
             length += 1
             at = starts + length - 1
