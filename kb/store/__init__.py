@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -267,25 +266,26 @@ class Store:
     def _uses(self, conn: Connection, passage_ids: list[str] | None = None) -> dict[str, list[Use]]:
         found: dict[str, list[Use]] = {p: [] for p in passage_ids or ()}
         decoded: dict[str, tuple[tuple[int, int], ...]] = {}  # the same spans, read once (see write_derived)
-        shared: dict[str, list[tuple[int, Use]]] = {}  # the uses of passages with shared rows, by order
+        gapped: set[str] = set()  # passages whose uses were put in their places
         for r in _rows(conn, uses, uses.c.passage, passage_ids):
             spans = decoded.get(r.spans)
             if spans is None:
                 spans = decoded[r.spans] = tuple(tuple(s) for s in json.loads(r.spans))
             cited, ambiguous = bool(r.cited), bool(r.ambiguous)
-            use = Use(r.entry, r.passage, cited, spans, ambiguous)
-            if r.others is None and r.passage not in shared:
-                found.setdefault(r.passage, []).append(use)
+            listed = found.get(r.passage)
+            if listed is None:
+                listed = found[r.passage] = []
+            if r.others is None and r.ord == len(listed):  # (rows come in order: most are the next use)
+                listed.append(Use(r.entry, r.passage, cited, spans, ambiguous))
                 continue
-            ordered = shared.get(r.passage)
-            if ordered is None:
-                ordered = shared[r.passage] = list(enumerate(found.pop(r.passage, ())))  # (orders from 0)
-            ordered.append((r.ord, use))
-            ordered += [(order, Use(entry, r.passage, cited, spans, ambiguous))
-                        for entry, order in json.loads(r.others or "[]")]
-        for passage, ordered in shared.items():
-            ordered.sort(key=itemgetter(0))
-            found[passage] = [use for _, use in ordered]
+            # a use sharing its row with others, or a use that stands after some of theirs: each in its place
+            placed = [(r.ord, r.entry)] + [(order, entry) for entry, order in json.loads(r.others or "[]")]
+            listed.extend([None] * (max(order for order, _ in placed) + 1 - len(listed)))  # type: ignore[list-item]
+            for order, entry in placed:
+                listed[order] = Use(entry, r.passage, cited, spans, ambiguous)
+            gapped.add(r.passage)
+        for passage in gapped:  # (a place no row filled: only where rows were lost)
+            found[passage] = [use for use in found[passage] if use is not None]
         return found
 
     def _related(self, conn: Connection, entry_ids: list[str] | None = None) -> dict[str, tuple[str, ...]]:
