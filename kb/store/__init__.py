@@ -108,31 +108,26 @@ class Store:
             printed = {r.id: r.revision for r in conn.execute(select(entries.c.id, entries.c.revision))}
             for table in CONTENT:
                 conn.execute(delete(table))
-            _insert(conn, documents, [
-                {"id": d.id, "title": d.title, "date": d.date, "source": d.source, "ord": i}
-                for i, d in enumerate(docs)])
-            _insert(conn, document_warnings, [
-                {"document": d.id, "ord": i, "line": w.line, "message": w.message}
-                for d in docs for i, w in enumerate(d.warnings)])
-            _insert(conn, passages, [
-                {"id": p.id, "document": p.document, "ord": p.order, "section": json.dumps(p.section,
-                 ensure_ascii=False), "text": p.text, "line": p.line} for p in all_passages])
-            _insert(conn, entries, [
-                {"id": e.id, "document": e.document, "number": e.number, "headword": e.headword,
-                 "definition": e.definition, "full_name": e.full_name, "ord": i, "line": e.line, "page": e.page,
-                 "revision": printed.get(e.id) if _same(before.get(e.id), e) else revision}
-                for i, e in enumerate(corpus)])
-            _insert(conn, labels, [
-                {"entry": e.id, "text": lb.text, "kind": lb.kind, "key": label_key(lb.text), "ord": i}
-                for e in corpus for i, lb in enumerate(e.labels)])
-            _insert(conn, components, [
-                {"entry": e.id, "label": c.label, "meaning": c.meaning, "ord": i}
-                for e in corpus for i, c in enumerate(e.components)])
+            # (a province's reports are tens of thousands of passages and entries: on the driver's fast path too)
+            _insert_plain(conn, documents, ("id", "title", "date", "source", "ord"), (
+                (d.id, d.title, d.date, d.source, i) for i, d in enumerate(docs)))
+            _insert_plain(conn, document_warnings, ("document", "ord", "line", "message"), (
+                (d.id, i, w.line, w.message) for d in docs for i, w in enumerate(d.warnings)))
+            _insert_plain(conn, passages, ("id", "document", "ord", "section", "text", "line"), (
+                (p.id, p.document, p.order, json.dumps(p.section, ensure_ascii=False), p.text, p.line)
+                for p in all_passages))
+            _insert_plain(conn, entries, ("id", "document", "number", "headword", "definition", "full_name", "ord",
+                                          "line", "page", "revision"), (
+                (e.id, e.document, e.number, e.headword, e.definition, e.full_name, i, e.line, e.page,
+                 printed.get(e.id) if _same(before.get(e.id), e) else revision) for i, e in enumerate(corpus)))
+            _insert_plain(conn, labels, ("entry", "text", "kind", "key", "ord"), (
+                (e.id, lb.text, lb.kind, label_key(lb.text), i) for e in corpus for i, lb in enumerate(e.labels)))
+            _insert_plain(conn, components, ("entry", "label", "meaning", "ord"), (
+                (e.id, c.label, c.meaning, i) for e in corpus for i, c in enumerate(e.components)))
             by_number = {(e.document, e.number): e.id for e in corpus}
-            _insert(conn, citations, [
-                {"passage": p.id, "number": c.number, "offset": c.offset,
-                 "entry": by_number.get((p.document, c.number))}
-                for p in all_passages for c in p.citations])
+            _insert_plain(conn, citations, ("passage", "number", "offset", "entry"), (
+                (p.id, c.number, c.offset, by_number.get((p.document, c.number)))
+                for p in all_passages for c in p.citations))
             self.write_derived(conn, derived, replace=False)
             conn.execute(delete(meta).where(meta.c.key.not_in(KEPT_META)))
             _insert(conn, meta, [{"key": k, "value": v} for k, v in {**info, "derived": DERIVED}.items()])
