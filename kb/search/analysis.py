@@ -131,7 +131,7 @@ def _tokenizer(words_file: str, cache_dir: str) -> jieba.Tokenizer:
 
 def prepare_bulk_cut(words_file: str, cache_dir: str) -> None:
     """Make the dictionary's arrays that cut runs as jieba does (kb.search.dagcut) for the current user words, so
-    that ``word_positions_many`` cuts with them: before a bulk write of much text forks its writers, which share
+    that ``word_sequences`` cuts with them: before a bulk write of much text forks its writers, which share
     them. It takes 1-1.7 s, and a batch of texts is then cut in about half the time jieba takes."""
     with _jieba_lock:
         user_words = _user_words(words_file, cache_dir)

@@ -5,13 +5,12 @@ a generator, each posting a tuple put into a pool that is sorted whole at the en
 past its memory limit), and its multiprocess writer pickles every document into temporary files for its
 workers. Here:
 
-- a text's postings are counted in one pass per field (kb.search.analysis: ``word_positions``; ``gram_codes``
-  numbers the bigrams of all the segment's texts at once, and one sort counts them), exactly as the field's
-  analyzer and format would count them;
-- a segment's postings are kept in memory by field and term, each term's list in the order of the documents
-  (which is the order they are added in), so that only the terms are sorted; a posting is only its document
-  and its count (a frequency, a list of positions) until the segment is written, when each term's weights
-  and values are made in one go (``_Form.postings``);
+- kb's two fields are counted for a whole segment at once, exactly as their analyzer and format would count
+  them: the words of a batch of texts cut together (kb.search.analysis ``word_sequences``), kept as numbers
+  with their positions in arrays, and each text's bigrams as numbers (``gram_codes``); when the segment is
+  written, one numpy sort a field puts the postings in order by term and document, and each term's weights
+  and values are made in one go (``_Form.postings``). Other fields are counted by Whoosh a text at a time,
+  their postings kept by term in the order of the documents;
 - the texts are split between forked processes, which read them from the parent's memory; each writes a
   segment of its own, and the parent commits them together.
 
@@ -61,6 +60,22 @@ class _TermPool:
 
     def cleanup(self) -> None:
         self.fields = {}
+
+
+def _starts(*keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in sorted ``keys`` (a run ends where any of them changes)."""
+    changed = np.ones(len(keys[0]), dtype=bool)
+    if len(keys[0]):
+        changed[1:] = np.logical_or.reduce([key[1:] != key[:-1] for key in keys])
+    return np.flatnonzero(changed)
+
+
+def _by_term(terms: list[bytes], firsts: list[int], docnums: list[int], weights: list[float],
+             values: list[bytes]) -> Iterator[tuple[bytes, list[int], list, list]]:
+    """Each term with its postings' documents, weights and values: the postings of ``terms[i]`` start at
+    ``firsts[i]`` in the other lists."""
+    for term, start, stop in zip(terms, firsts, [*firsts[1:], len(docnums)], strict=True):
+        yield term, docnums[start:stop], weights[start:stop], values[start:stop]
 
 
 class _Form:
@@ -120,7 +135,7 @@ class _Grams(_Form):
             keys.append(grams << 21 | np.repeat(np.array(self._docnums[start:stop], dtype=np.int64), per_text))
             start = stop
         key = np.sort(np.concatenate(keys))
-        first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.zeros(0, np.int64)
+        first = _starts(key)
         counts = np.diff(np.append(first, len(key)))
         key = key[first]
         return key >> 21, key & ((1 << 21) - 1), counts
@@ -134,11 +149,9 @@ class _Grams(_Form):
         if not len(code):
             return
         weights = (count * self.field.format.field_boost * np.array(boosts)[docnum]).tolist()
-        firsts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))).tolist()
-        docnums, counts, codes = docnum.tolist(), count.tolist(), code[firsts].tolist()
-        for gram, start, stop in zip(codes, firsts, firsts[1:] + [len(docnums)], strict=True):
-            yield (gram_text(gram).encode("utf-8"), docnums[start:stop], weights[start:stop],
-                   list(map(pack_uint, counts[start:stop])))
+        firsts = _starts(code)
+        grams = [gram_text(gram).encode("utf-8") for gram in code[firsts].tolist()]
+        yield from _by_term(grams, firsts.tolist(), docnum.tolist(), weights, list(map(pack_uint, count.tolist())))
 
 
 class _Words(_Form):
@@ -187,18 +200,17 @@ class _Words(_Form):
         word = word[order]
         docnum = np.repeat(np.array(self._docnums, dtype=np.int64), self._sizes)[order]
         positions = np.frombuffer(self._positions, dtype=np.int64)[order].tolist()
-        starts = np.flatnonzero(np.concatenate(([True], (word[1:] != word[:-1]) | (docnum[1:] != docnum[:-1]))))
+        starts = _starts(word, docnum)
         counts = np.diff(np.append(starts, len(word)))
         word, docnum = word[starts], docnum[starts]
         weights = (counts * field_boost * np.array(boosts)[docnum]).tolist()
         # most words stand once in a text: their values differ only in the one position
         values = [once + alone[positions[at]] if n == 1 else encode(positions[at:at + n])
                   for at, n in zip(starts.tolist(), counts.tolist(), strict=True)]
-        firsts = np.flatnonzero(np.concatenate(([True], word[1:] != word[:-1])))
-        docnums, firsts_at = docnum.tolist(), firsts.tolist()
-        for term, start, stop in zip(word[firsts].tolist(), firsts_at, firsts_at[1:] + [len(docnums)], strict=True):
-            yield ordered[term].encode("utf-8"), docnums[start:stop], weights[start:stop], values[start:stop]
+        firsts = _starts(word)
+        names = [ordered[number].encode("utf-8") for number in word[firsts].tolist()]
         self._numbers, self._words, self._positions = {}, array("q"), array("q")
+        yield from _by_term(names, firsts.tolist(), docnum.tolist(), weights, values)
 
 
 class _OnePosition(dict):

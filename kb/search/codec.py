@@ -67,7 +67,6 @@ class _PostingsWriter(W3PostingsWriter):
                     self._minlength = low
                 self._maxlength = max(self._maxlength, max(known))
 
-
     def _write_block(self, last=False):
         """Whoosh's, writing the same bytes with less Python a posting: the ids' deltas by ``map``, the weights'
         tests by ``array.count``, the block in one write."""

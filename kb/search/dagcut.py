@@ -39,7 +39,7 @@ class DictionaryCut:
         logtotal = log(total)
         node = {"": 0}  # each piece get_DAG's scan can reach (every key of freq whose prefixes are keys): its number
         steps: list[int] = []  # each node's parent << 21 | its last character
-        weights, lengths, words = [0.0], [0], [False]  # each node's calc weight, length, and if its count is not 0
+        weights, words = [0.0], [False]  # each node's calc weight, and whether its count is not 0
         for piece in sorted(freq, key=len):
             parent = node.get(piece[:-1])
             if parent is None:  # get_DAG's scan stops before it
@@ -48,7 +48,6 @@ class DictionaryCut:
             steps.append(parent << 21 | ord(piece[-1]))
             count = freq[piece]
             weights.append(log(count) - logtotal if count else 0.0)
-            lengths.append(len(piece))
             words.append(bool(count))
         order = np.argsort(np.array(steps, dtype=np.int64), kind="stable")
         self._steps = np.array(steps, dtype=np.int64)[order]
@@ -116,8 +115,6 @@ class DictionaryCut:
             found[0].append(starts[word])
             found[1].append(np.full(int(word.sum()), length, dtype=np.int64))
             found[2].append(self._weights[nodes[word]])
-        if not found[0]:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         return np.concatenate(found[0]), np.concatenate(found[1]), np.concatenate(found[2])
 
     def _routes(self, runs: Sequence[str]) -> np.ndarray:
