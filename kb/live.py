@@ -9,7 +9,6 @@ way behind, loads the store whole. The swap is one assignment: a reader holds a 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from kb.derive import Current, Derived, current_entries
 from kb.errors import KBNotBuilt
+from kb.files import replace_file
 from kb.snapshot import Snapshot
 from kb.store import Change, Store
 from kb.store.log import changes_since, current_revision
@@ -29,10 +29,7 @@ REPLAY_LIMIT = 200  # changes applied one by one; a process further behind loads
 
 def signal(path: Path, revision: int) -> None:
     """Rewrite the signal file at ``path``: every process on this machine that follows the store looks again."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(f"{revision}\n", encoding="utf-8")
-    partial.replace(path)
+    replace_file(path, f"{revision}\n")
 
 
 class Live:

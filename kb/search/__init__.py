@@ -28,6 +28,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from kb.errors import KBError
+from kb.files import replace_file
 from kb.normalize import ACRONYM, label_key
 from kb.search import bulk as bulk_writing
 from kb.search import topk
@@ -223,9 +224,7 @@ class SearchIndex:
 
     def _signal_commit(self) -> None:
         """Tell readers in other processes that the index changed (see ``stamp``)."""
-        partial = self._signal.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(f"{time.time_ns()}\n", encoding="utf-8")
-        partial.replace(self._signal)
+        replace_file(self._signal, f"{time.time_ns()}\n")
 
     def revision(self) -> int | None:
         """The store revision the index reflects, or None for a new index."""
@@ -254,9 +253,7 @@ class SearchIndex:
         text = "\n".join(k for k in keys if len(k) > 1 and not ACRONYM.fullmatch(k)) + "\n"
         path = Path(self.words_file)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            replace_file(path, text)  # an editor's write does this before taking the index's lock
 
     def sync(self, docs: Iterable[SearchDoc], user_words: Iterable[str], revision: int,
              rebuild: bool = False, store: str = "", folded: bool = False) -> SyncReport:

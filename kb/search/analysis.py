@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import pickle
 import re
 import threading
@@ -19,6 +18,7 @@ import jieba
 import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
+from kb.files import replace_file
 from kb.normalize import ACRONYM, fold, fold_with_offsets
 from kb.search.dagcut import DictionaryCut
 
@@ -65,10 +65,8 @@ def _load_dictionary(cache_dir: Path | None) -> tuple[dict[str, int], int]:
         tokenizer.tmp_dir = str(cache_dir)
     tokenizer.initialize()
     if cache is not None:
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as f:
-            pickle.dump((jieba.__version__, tokenizer.FREQ, tokenizer.total), f, protocol=pickle.HIGHEST_PROTOCOL)
-        partial.replace(cache)
+        replace_file(cache, pickle.dumps((jieba.__version__, tokenizer.FREQ, tokenizer.total),
+                                         protocol=pickle.HIGHEST_PROTOCOL))
     return tokenizer.FREQ, tokenizer.total
 
 
