@@ -71,7 +71,7 @@ def _starts(*keys: np.ndarray) -> np.ndarray:
 
 
 def _by_term(terms: list[bytes], firsts: list[int], docnums: list[int], weights: list[float],
-             values: list[bytes]) -> Iterator[tuple[bytes, list[int], list, list]]:
+             values: list) -> Iterator[tuple[bytes, list[int], list, list]]:
     """Each term with its postings' documents, weights and values: the postings of ``terms[i]`` start at
     ``firsts[i]`` in the other lists."""
     for term, start, stop in zip(terms, firsts, [*firsts[1:], len(docnums)], strict=True):
@@ -151,7 +151,10 @@ class _Grams(_Form):
         weights = (count * self.field.format.field_boost * np.array(boosts)[docnum]).tolist()
         firsts = _starts(code)
         grams = [gram_text(gram).encode("utf-8") for gram in code[firsts].tolist()]
-        yield from _by_term(grams, firsts.tolist(), docnum.tolist(), weights, list(map(pack_uint, count.tolist())))
+        # each term's counts packed as it is written: packed all at once they would be an object a posting
+        for term, docnums, term_weights, counts in _by_term(grams, firsts.tolist(), docnum.tolist(), weights,
+                                                             count.tolist()):
+            yield term, docnums, term_weights, list(map(pack_uint, counts))
 
 
 class _Words(_Form):
