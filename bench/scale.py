@@ -28,7 +28,9 @@ Each size is a corpus of bench/generate.py (the real reports under new ids and y
 Then the table: each figure at each size, its growth (the ratio to its value at the smallest size), and the
 targets of issue 14 with PASS/FAIL at the largest size: build >= 20 documents/s at 1,000; lookup req/s and
 search p50 within 2x of their values at 10; search p99 under 50 ms; RSS per worker under 1 GiB. Beside them,
-what the issue measured with 100 and 10 documents.
+what the issue measured with 100 and 10 documents. Before the run and after it, how fast the machine is (it is
+shared: a pure-Python loop alone and two copies at once), so that figures of different runs can be read side
+by side.
 """
 
 from __future__ import annotations
@@ -427,7 +429,24 @@ def verdict(target, values: list[float], higher_better: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def print_table(results: dict[str, dict[int, dict]], sizes: list[int], args: argparse.Namespace) -> None:
+LOOP = "import time; t = time.perf_counter(); s = 0\nfor i in range(10**7): s += i\nprint(time.perf_counter() - t)"
+
+
+def machine_now() -> str:
+    """How fast this shared machine is now: a pure-Python loop alone, then two copies at once, one a core. The
+    build's figures (two processes writing the index beside the one that stores) move with the second."""
+    def loops(copies: int) -> float:  # the slowest copy's seconds
+        started = [subprocess.Popen([sys.executable, "-c", LOOP], stdout=subprocess.PIPE, text=True)
+                   for _ in range(copies)]
+        return max(float(p.communicate()[0]) for p in started)
+
+    alone, each = min(loops(1) for _ in range(3)), min(loops(2) for _ in range(3))  # best of 3: the noise is high
+    return (f"{alone:.2f} s alone, {each:.2f} s each with two at once (best of 3): the two cores did "
+            f"{2 * alone / each:.2f}x the work of one")
+
+
+def print_table(results: dict[str, dict[int, dict]], sizes: list[int], args: argparse.Namespace,
+                machine: list[str] | None = None) -> None:
     for numbers in (n for by_size in results.values() for n in by_size.values()):
         numbers["build_docs_s"] = numbers["docs"] / numbers["full_build_s"]
         numbers["store_docs_s"] = numbers["docs"] / numbers["store_build_s"]
@@ -458,6 +477,8 @@ def print_table(results: dict[str, dict[int, dict]], sizes: list[int], args: arg
     for store, by_size in results.items():
         for size in sizes:
             print(f"slowest query, {store} {size}: {by_size[size]['search_max_query']}")
+    for when, text in zip(("before", "after"), machine or [], strict=False):
+        print(f"the machine {when} the run, a loop of 10^7 additions in Python: {text}")
 
 
 def main() -> int:
@@ -478,6 +499,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally blocks stop the servers
     work = Path(tempfile.mkdtemp(prefix="kb-bench-scale-"))
     results: dict[str, dict[int, dict]] = {store: {} for store in stores}
+    machine = [machine_now()]
+    print(f"the machine now, a loop of 10^7 additions in Python: {machine[0]}", flush=True)
     try:
         for size in sizes:
             corpus = work / f"corpus-{size}"
@@ -486,7 +509,8 @@ def main() -> int:
                 results[store][size] = measure(store, size, corpus, work / f"{store}-{size}", args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print_table(results, sizes, args)
+    machine.append(machine_now())
+    print_table(results, sizes, args, machine)
     return 0
 
 
