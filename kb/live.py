@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
+from kb import collector
 from kb.derive import Current, Derived, current_entries
 from kb.errors import KBNotBuilt
 from kb.files import replace_file
@@ -122,6 +123,7 @@ class Live:
         return snapshot.patched(change.revision, {change.entry: entry}, versions, listed,
                                 Derived(rows.uses, rows.related), came=came)
 
+    @collector.paused()  # the whole store becomes objects that live on (at 1,000 documents, 4 M of them)
     def _load(self) -> Snapshot:
         for _ in range(5):  # a build may commit while the store is read: read it again
             content = self.store.load()
