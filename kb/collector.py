@@ -1,7 +1,8 @@
-"""Python's cycle collector paused while a process makes millions of objects that outlive the work: a build's
-corpus, uses and postings, a snapshot read from the store. The collector would walk them all again and again
-(a full collection looks at every object it tracks) and free almost nothing: what this work frees, reference
-counting frees. Any cycles left are collected once the collector is back on."""
+"""Python's cycle collector paused while work makes millions of objects that live on.
+
+A build's corpus, uses and postings, a snapshot read from the store: the collector would walk them all again
+and again (a full collection looks at every object it tracks) and free almost nothing, since what this work
+frees, reference counting frees. Any cycles left are collected once the collector is back on."""
 
 from __future__ import annotations
 
