@@ -430,25 +430,23 @@ def verdict(target, values: list[float], higher_better: bool) -> str:
 
 
 LOOP = "import time; t = time.perf_counter(); s = 0\nfor i in range(10**7): s += i\nprint(time.perf_counter() - t)"
-
-
 FRESH_GIB = "import time; t = time.perf_counter(); b = b'x' * (1 << 30); print(time.perf_counter() - t)"
 
 
 def machine_now() -> str:
-    """How fast this shared machine is now: a pure-Python loop alone, then two copies at once, one a core. The
-    build's figures (two processes writing the index beside the one that stores) move with the second."""
-    def loops(copies: int) -> float:  # the slowest copy's seconds
-        started = [subprocess.Popen([sys.executable, "-c", LOOP], stdout=subprocess.PIPE, text=True)
+    """How fast this shared machine is now: a pure-Python loop alone, then two copies at once, one a core (the
+    build's figures, two processes writing the index beside the one that stores, move with the second), and
+    a GiB of fresh memory written (what the index writers fill: on a VM whose host takes memory back, each new
+    page faults slowly, which the loop does not show)."""
+    def timed(code: str, copies: int) -> float:  # the slowest copy's seconds
+        started = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
                    for _ in range(copies)]
         return max(float(p.communicate()[0]) for p in started)
 
-    alone, each = min(loops(1) for _ in range(3)), min(loops(2) for _ in range(3))  # best of 3: the noise is high
-    # a build's writers fill about a GiB of fresh pages: on a VM whose host takes memory back, each page faults
-    fresh = float(subprocess.run([sys.executable, "-c", FRESH_GIB], capture_output=True, text=True,
-                                 check=True).stdout)
-    return (f"{alone:.2f} s alone, {each:.2f} s each with two at once (best of 3): the two cores did "
-            f"{2 * alone / each:.2f}x the work of one; 1 GiB of fresh memory written in {fresh:.2f} s")
+    alone, each = min(timed(LOOP, 1) for _ in range(3)), min(timed(LOOP, 2) for _ in range(3))  # the noise is high
+    return (f"a loop of 10^7 additions in Python {alone:.2f} s alone, {each:.2f} s each with two at once (best of "
+            f"3): the two cores did {2 * alone / each:.2f}x the work of one; 1 GiB of fresh memory written in "
+            f"{timed(FRESH_GIB, 1):.2f} s")
 
 
 def print_table(results: dict[str, dict[int, dict]], sizes: list[int], args: argparse.Namespace,
@@ -484,7 +482,7 @@ def print_table(results: dict[str, dict[int, dict]], sizes: list[int], args: arg
         for size in sizes:
             print(f"slowest query, {store} {size}: {by_size[size]['search_max_query']}")
     for when, text in zip(("before", "after"), machine or [], strict=False):
-        print(f"the machine {when} the run, a loop of 10^7 additions in Python: {text}")
+        print(f"the machine {when} the run: {text}")
 
 
 def main() -> int:
@@ -506,7 +504,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="kb-bench-scale-"))
     results: dict[str, dict[int, dict]] = {store: {} for store in stores}
     machine = [machine_now()]
-    print(f"the machine now, a loop of 10^7 additions in Python: {machine[0]}", flush=True)
+    print(f"the machine now: {machine[0]}", flush=True)
     try:
         for size in sizes:
             corpus = work / f"corpus-{size}"

@@ -1,4 +1,5 @@
 """Files that several processes rewrite while others read them: each is written whole, then renamed over."""
+
 from __future__ import annotations
 
 import os
